@@ -1,0 +1,399 @@
+//! Addresses: canonical form, the special-purpose table behind the private floor
+//! (DESIGN.md §3.4), and the prefix tables CIDR rules compile into.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+
+/// The canonical form of an address for matching: IPv4-mapped IPv6
+/// (`::ffff:a.b.c.d`) is the IPv4 address; every other address is itself.
+///
+/// No other embedding is unwrapped here (DESIGN.md §3.2): NAT64, 6to4, Teredo and
+/// IPv4-compatible addresses are plain IPv6 for allowing and denying.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+/// The canonical form of a network: an IPv4-mapped IPv6 network of prefix ≥ 96
+/// (`::ffff:10.0.0.0/104`) is the IPv4 network (`10.0.0.0/8`).
+pub(crate) fn canonical_net(net: IpNet) -> IpNet {
+    if let IpNet::V6(v6) = net {
+        if v6.prefix_len() >= 96 {
+            if let Some(v4) = v6.network().to_ipv4_mapped() {
+                if let Ok(n) = Ipv4Net::new(v4, v6.prefix_len() - 96) {
+                    return IpNet::V4(n);
+                }
+            }
+        }
+    }
+    net
+}
+
+/// Why an address is not public unicast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecialRange {
+    /// The special-purpose block, e.g. `127.0.0.0/8`.
+    pub network: &'static str,
+    /// What the block is, e.g. `loopback`.
+    pub name: &'static str,
+}
+
+const fn v4(a: u8, b: u8, c: u8, d: u8) -> u32 {
+    u32::from_be_bytes([a, b, c, d])
+}
+
+/// IPv4 special-purpose blocks (IANA IPv4 Special-Purpose Address Registry, plus
+/// multicast, reserved and cloud metadata addresses). Most specific first, so the
+/// name reported is the most useful one.
+const V4_SPECIAL: &[(u32, u8, &str, &str)] = &[
+    (v4(169, 254, 169, 254), 32, "169.254.169.254/32", "cloud metadata service"),
+    (v4(169, 254, 170, 2), 32, "169.254.170.2/32", "cloud metadata service (ECS task credentials)"),
+    (v4(100, 100, 100, 200), 32, "100.100.100.200/32", "cloud metadata service (Alibaba Cloud)"),
+    (v4(192, 0, 0, 192), 32, "192.0.0.192/32", "cloud metadata service (Oracle Cloud)"),
+    (v4(168, 63, 129, 16), 32, "168.63.129.16/32", "cloud platform endpoint (Azure WireServer)"),
+    (v4(255, 255, 255, 255), 32, "255.255.255.255/32", "limited broadcast"),
+    (v4(0, 0, 0, 0), 8, "0.0.0.0/8", "this network / unspecified"),
+    (v4(10, 0, 0, 0), 8, "10.0.0.0/8", "private use (RFC 1918)"),
+    (v4(100, 64, 0, 0), 10, "100.64.0.0/10", "shared address space (CGNAT)"),
+    (v4(127, 0, 0, 0), 8, "127.0.0.0/8", "loopback"),
+    (v4(169, 254, 0, 0), 16, "169.254.0.0/16", "link-local"),
+    (v4(172, 16, 0, 0), 12, "172.16.0.0/12", "private use (RFC 1918)"),
+    (v4(192, 0, 0, 0), 24, "192.0.0.0/24", "IETF protocol assignments"),
+    (v4(192, 0, 2, 0), 24, "192.0.2.0/24", "documentation (TEST-NET-1)"),
+    (v4(192, 31, 196, 0), 24, "192.31.196.0/24", "AS112-v4"),
+    (v4(192, 52, 193, 0), 24, "192.52.193.0/24", "AMT"),
+    (v4(192, 88, 99, 0), 24, "192.88.99.0/24", "deprecated 6to4 relay anycast"),
+    (v4(192, 168, 0, 0), 16, "192.168.0.0/16", "private use (RFC 1918)"),
+    (v4(192, 175, 48, 0), 24, "192.175.48.0/24", "direct delegation AS112 service"),
+    (v4(198, 18, 0, 0), 15, "198.18.0.0/15", "benchmarking"),
+    (v4(198, 51, 100, 0), 24, "198.51.100.0/24", "documentation (TEST-NET-2)"),
+    (v4(203, 0, 113, 0), 24, "203.0.113.0/24", "documentation (TEST-NET-3)"),
+    (v4(224, 0, 0, 0), 4, "224.0.0.0/4", "multicast"),
+    (v4(240, 0, 0, 0), 4, "240.0.0.0/4", "reserved"),
+];
+
+/// IPv6 special-purpose blocks that are not embeddings of IPv4 (those are
+/// unwrapped and judged by the IPv4 table).
+const V6_SPECIAL: &[(u128, u8, &str, &str)] = &[
+    (0xfd00_0ec2_0000_0000_0000_0000_0000_0254, 128, "fd00:ec2::254/128", "cloud metadata service (AWS IPv6)"),
+    (0, 128, "::/128", "unspecified"),
+    (1, 128, "::1/128", "loopback"),
+    (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48, "64:ff9b:1::/48", "local-use IPv4/IPv6 translation"),
+    (0x0100_0000_0000_0000_0000_0000_0000_0000, 64, "100::/64", "discard-only"),
+    (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32, "2001:db8::/32", "documentation"),
+    (0x2001_0000_0000_0000_0000_0000_0000_0000, 23, "2001::/23", "IETF protocol assignments"),
+    (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20, "3fff::/20", "documentation"),
+    (0x5f00_0000_0000_0000_0000_0000_0000_0000, 16, "5f00::/16", "segment routing (SRv6) SIDs"),
+    (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7, "fc00::/7", "unique local (ULA)"),
+    (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10, "fe80::/10", "link-local"),
+    (0xfec0_0000_0000_0000_0000_0000_0000_0000, 10, "fec0::/10", "site-local (deprecated)"),
+    (0xff00_0000_0000_0000_0000_0000_0000_0000, 8, "ff00::/8", "multicast"),
+];
+
+fn v4_special(ip: Ipv4Addr) -> Option<SpecialRange> {
+    let bits = u32::from(ip);
+    V4_SPECIAL.iter().find_map(|&(net, len, network, name)| {
+        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+        (bits & mask == net).then_some(SpecialRange { network, name })
+    })
+}
+
+fn v6_special(ip: Ipv6Addr) -> Option<SpecialRange> {
+    let bits = u128::from(ip);
+    V6_SPECIAL.iter().find_map(|&(net, len, network, name)| {
+        let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+        (bits & mask == net).then_some(SpecialRange { network, name })
+    })
+}
+
+/// Every IPv4 address embedded in an IPv6 address by a known mechanism:
+/// IPv4-mapped (`::ffff:0:0/96`), IPv4-translated (`::ffff:0:0:0/96`),
+/// IPv4-compatible (`::/96`), NAT64 (`64:ff9b::/96` and `64:ff9b:1::/48` with the
+/// RFC 6052 layouts), 6to4 (`2002::/16`) and Teredo (`2001::/32`, server and
+/// obfuscated client).
+pub fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let bits = u128::from(ip);
+    let seg = ip.segments();
+    let low32 = Ipv4Addr::from(bits as u32);
+    let mut out = Vec::new();
+    if bits >> 32 == 0xffff {
+        out.push(low32); // ::ffff:a.b.c.d
+    }
+    if bits >> 32 == 0xffff_0000 {
+        out.push(low32); // ::ffff:0:a.b.c.d
+    }
+    if bits >> 32 == 0 && bits > 1 {
+        out.push(low32); // ::a.b.c.d (deprecated IPv4-compatible)
+    }
+    if bits >> 32 == 0x0064_ff9b_0000_0000_0000_0000 {
+        out.push(low32); // 64:ff9b::a.b.c.d
+    }
+    if seg[0] == 0x0064 && seg[1] == 0xff9b && seg[2] == 0x0001 {
+        // Local-use NAT64 prefix /48: RFC 6052 puts the IPv4 address in bits 48..88
+        // around the reserved octet (bits 64..72); a /96 layout puts it at the end.
+        let b = ip.octets();
+        out.push(Ipv4Addr::new(b[6], b[7], b[9], b[10]));
+        out.push(low32);
+    }
+    if seg[0] == 0x2002 {
+        out.push(Ipv4Addr::from(((seg[1] as u32) << 16) | seg[2] as u32)); // 6to4
+    }
+    if seg[0] == 0x2001 && seg[1] == 0 {
+        // Teredo: server in bits 32..64, client obfuscated (inverted) in the low 32.
+        out.push(Ipv4Addr::from(((seg[2] as u32) << 16) | seg[3] as u32));
+        out.push(Ipv4Addr::from(!(bits as u32)));
+    }
+    out
+}
+
+/// Whether an address is outside public unicast space, and why (DESIGN.md §3.4).
+///
+/// For IPv6, every embedding of IPv4 is unwrapped: `64:ff9b::7f00:1` holds
+/// `127.0.0.1` and is reported as loopback.
+pub fn special_purpose(ip: IpAddr) -> Option<SpecialRange> {
+    match canonical_ip(ip) {
+        IpAddr::V4(v4) => v4_special(v4),
+        IpAddr::V6(v6) => {
+            for inner in embedded_ipv4(v6) {
+                if let Some(range) = v4_special(inner) {
+                    return Some(range);
+                }
+            }
+            v6_special(v6)
+        }
+    }
+}
+
+/// Whether an address is public unicast: not in any special-purpose block,
+/// embeddings unwrapped.
+pub fn is_public(ip: IpAddr) -> bool {
+    special_purpose(ip).is_none()
+}
+
+/// CIDRs compiled for lookup: one hash map per prefix length present, so a lookup
+/// costs at most one probe per distinct prefix length (≤ 33 for IPv4, ≤ 129 for
+/// IPv6), whatever the number of rules. Values are rule indices.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PrefixTable {
+    v4: Vec<(u8, HashMap<u32, Vec<u32>>)>,
+    v6: Vec<(u8, HashMap<u128, Vec<u32>>)>,
+}
+
+impl PrefixTable {
+    pub(crate) fn insert(&mut self, net: IpNet, rule: u32) {
+        match canonical_net(net) {
+            IpNet::V4(n) => {
+                let key = u32::from(n.network());
+                push_level(&mut self.v4, n.prefix_len(), key, rule);
+            }
+            IpNet::V6(n) => {
+                let key = u128::from(n.network());
+                push_level(&mut self.v6, n.prefix_len(), key, rule);
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+
+    /// Calls `f` with each rule whose network contains `ip`, most specific first.
+    /// Stops when `f` returns `true`.
+    pub(crate) fn for_each_match(&self, ip: IpAddr, mut f: impl FnMut(u32) -> bool) {
+        match canonical_ip(ip) {
+            IpAddr::V4(v4) => {
+                let bits = u32::from(v4);
+                for (len, map) in &self.v4 {
+                    let mask = if *len == 0 { 0 } else { u32::MAX << (32 - len) };
+                    if let Some(rules) = map.get(&(bits & mask)) {
+                        if rules.iter().any(|&r| f(r)) {
+                            return;
+                        }
+                    }
+                }
+            }
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                for (len, map) in &self.v6 {
+                    let mask = if *len == 0 { 0 } else { u128::MAX << (128 - len) };
+                    if let Some(rules) = map.get(&(bits & mask)) {
+                        if rules.iter().any(|&r| f(r)) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn push_level<K: std::hash::Hash + Eq>(levels: &mut Vec<(u8, HashMap<K, Vec<u32>>)>, len: u8, key: K, rule: u32) {
+    let pos = match levels.binary_search_by(|(l, _)| len.cmp(l)) {
+        Ok(pos) => pos,
+        Err(pos) => {
+            levels.insert(pos, (len, HashMap::new()));
+            pos
+        }
+    };
+    let rules = levels[pos].1.entry(key).or_default();
+    if !rules.contains(&rule) {
+        rules.push(rule);
+        rules.sort_unstable();
+    }
+}
+
+/// Whether `net` contains `ip`, both canonical (mapped IPv6 read as IPv4).
+pub(crate) fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
+    canonical_net(*net).contains(&canonical_ip(ip))
+}
+
+/// Parses a CIDR strictly: host bits set is an error naming the network meant.
+/// A bare address is read as a single-address network (`/32`, `/128`).
+pub(crate) fn parse_cidr(raw: &str) -> Result<IpNet, (String, Option<String>)> {
+    let net: IpNet = match raw.parse::<IpNet>() {
+        Ok(net) => net,
+        Err(_) => match raw.parse::<IpAddr>() {
+            Ok(ip) => IpNet::from(ip),
+            Err(_) => {
+                return Err((
+                    format!("`{raw}` is not a CIDR (`203.0.113.0/24`, `2001:db8::/32`) or an address"),
+                    None,
+                ));
+            }
+        },
+    };
+    if net.trunc() != net {
+        let fix = net.trunc();
+        return Err((
+            format!("`{raw}` has host bits set"),
+            Some(format!("did you mean `{fix}`?")),
+        ));
+    }
+    Ok(canonical_net(net))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn special_table() {
+        let special = [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.31.255.255",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "169.254.170.2",
+            "100.100.100.200",
+            "192.0.0.192",
+            "168.63.129.16",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "240.0.0.1",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "198.18.0.1",
+            "::",
+            "::1",
+            "fe80::1",
+            "fc00::1",
+            "fd00:ec2::254",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:0:7f00:1",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "100::1",
+            "3fff::1",
+        ];
+        for s in special {
+            assert!(!is_public(ip(s)), "{s} should be special");
+        }
+        let public = [
+            "93.184.216.34",
+            "1.1.1.1",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "::ffff:8.8.8.8",
+        ];
+        for s in public {
+            assert!(is_public(ip(s)), "{s} should be public: {:?}", special_purpose(ip(s)));
+        }
+        assert_eq!(special_purpose(ip("64:ff9b::7f00:1")).unwrap().name, "loopback");
+        assert_eq!(special_purpose(ip("169.254.169.254")).unwrap().name, "cloud metadata service");
+    }
+
+    #[test]
+    fn teredo_client_is_unwrapped() {
+        // Teredo client 127.0.0.1 obfuscated: !0x7f000001 = 0x80fffffe.
+        assert!(embedded_ipv4(ip("2001:0:102:304::80ff:fffe").try_into_v6()).contains(&Ipv4Addr::LOCALHOST));
+    }
+
+    trait V6 {
+        fn try_into_v6(self) -> Ipv6Addr;
+    }
+    impl V6 for IpAddr {
+        fn try_into_v6(self) -> Ipv6Addr {
+            match self {
+                IpAddr::V6(v6) => v6,
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            }
+        }
+    }
+
+    #[test]
+    fn strict_cidrs() {
+        assert_eq!(parse_cidr("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        let (msg, fix) = parse_cidr("10.0.0.1/8").unwrap_err();
+        assert!(msg.contains("host bits"), "{msg}");
+        assert_eq!(fix.as_deref(), Some("did you mean `10.0.0.0/8`?"));
+        assert_eq!(parse_cidr("::ffff:10.0.0.0/104").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_cidr("1.2.3.4").unwrap().to_string(), "1.2.3.4/32");
+        assert!(parse_cidr("10.0.0.0/33").is_err());
+        assert!(parse_cidr("example.com").is_err());
+    }
+
+    #[test]
+    fn prefix_table_most_specific_first() {
+        let mut t = PrefixTable::default();
+        t.insert("10.0.0.0/8".parse().unwrap(), 0);
+        t.insert("10.1.0.0/16".parse().unwrap(), 1);
+        t.insert("::ffff:10.2.0.0/112".parse().unwrap(), 2);
+        t.insert("2001:db8::/32".parse().unwrap(), 3);
+        let collect = |s: &str| {
+            let mut v = Vec::new();
+            t.for_each_match(ip(s), |r| {
+                v.push(r);
+                false
+            });
+            v
+        };
+        assert_eq!(collect("10.1.2.3"), vec![1, 0]);
+        assert_eq!(collect("::ffff:10.2.0.1"), vec![2, 0]);
+        assert_eq!(collect("11.0.0.1"), Vec::<u32>::new());
+        assert_eq!(collect("2001:db8::5"), vec![3]);
+    }
+}

@@ -1,0 +1,250 @@
+//! Decisions: verdict, reason, matched rule, mode and policy identity.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::destination::Destination;
+use crate::model::{Mode, Rule};
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// The destination may be contacted.
+    Allow,
+    /// The destination may not be contacted (under `observe`, it still is).
+    Deny,
+}
+
+impl Verdict {
+    /// `allow` or `deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a decision came out as it did. The snake_case strings are stable: alerts
+/// and dashboards may key on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The destination could not be parsed (`invalid`).
+    Invalid,
+    /// An active deny rule matched (`denied_by_rule`).
+    DeniedByRule,
+    /// Mode `open` and no deny rule matched (`open_mode`).
+    OpenMode,
+    /// An active allow rule matched (`allowed_by_rule`).
+    AllowedByRule,
+    /// Only an expired rule would have matched (`rule_expired`).
+    RuleExpired,
+    /// A rule matched the host and scheme but not the port (`port_not_allowed`).
+    PortNotAllowed,
+    /// A rule matched the host but not the scheme (`scheme_not_allowed`).
+    SchemeNotAllowed,
+    /// No rule matched (`no_matching_rule`).
+    NoMatchingRule,
+    /// Every resolved address was refused at connect time (`resolved_to_forbidden_address`).
+    ResolvedToForbiddenAddress,
+    /// In `open` mode with `floor = true`, an IP literal in a special-purpose range
+    /// that no allow rule names (`forbidden_address`).
+    ForbiddenAddress,
+}
+
+impl Reason {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Invalid => "invalid",
+            Reason::DeniedByRule => "denied_by_rule",
+            Reason::OpenMode => "open_mode",
+            Reason::AllowedByRule => "allowed_by_rule",
+            Reason::RuleExpired => "rule_expired",
+            Reason::PortNotAllowed => "port_not_allowed",
+            Reason::SchemeNotAllowed => "scheme_not_allowed",
+            Reason::NoMatchingRule => "no_matching_rule",
+            Reason::ResolvedToForbiddenAddress => "resolved_to_forbidden_address",
+            Reason::ForbiddenAddress => "forbidden_address",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The SHA-256 digest of a policy's canonical serialisation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Digest(pub(crate) [u8; 32]);
+
+impl Digest {
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sha256:")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A policy's identity: which load it is (`generation`) and what it says (`digest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PolicyId {
+    /// 1 for the first policy loaded, +1 for every policy swapped in.
+    pub generation: u64,
+    /// `sha256:` of the canonical serialisation of the normalised policy.
+    pub digest: Digest,
+}
+
+/// Who is asking and when: the client name (for rules with `clients`) and the
+/// instant (for expiry).
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub(crate) client: Option<&'a str>,
+    pub(crate) now: SystemTime,
+}
+
+impl Context<'static> {
+    /// No client name, at the current system time.
+    pub fn now() -> Self {
+        Context {
+            client: None,
+            now: SystemTime::now(),
+        }
+    }
+    /// No client name, at `now`.
+    pub fn at(now: SystemTime) -> Self {
+        Context { client: None, now }
+    }
+}
+
+impl<'a> Context<'a> {
+    /// Decide as the client built for `name` (DESIGN.md §3 `clients`).
+    pub fn client<'b>(self, name: &'b str) -> Context<'b>
+    where
+        'a: 'b,
+    {
+        Context {
+            client: Some(name),
+            now: self.now,
+        }
+    }
+    /// Decide as the client `name`, if any.
+    pub fn with_client<'b>(self, name: Option<&'b str>) -> Context<'b>
+    where
+        'a: 'b,
+    {
+        Context { client: name, now: self.now }
+    }
+    /// The client name.
+    pub fn client_name(&self) -> Option<&'a str> {
+        self.client
+    }
+    /// The instant decided at.
+    pub fn instant(&self) -> SystemTime {
+        self.now
+    }
+}
+
+/// The outcome of checking one destination against a policy.
+///
+/// `Display` never shows userinfo, path, query or fragment: only
+/// `scheme://host:port`, the verdict, reason and rule.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub(crate) verdict: Verdict,
+    pub(crate) enforced: bool,
+    pub(crate) reason: Reason,
+    pub(crate) rule: Option<Arc<Rule>>,
+    pub(crate) mode: Mode,
+    pub(crate) destination: Option<Destination>,
+    pub(crate) policy: PolicyId,
+}
+
+impl Decision {
+    /// Allow or deny.
+    pub fn verdict(&self) -> Verdict {
+        self.verdict
+    }
+    /// Whether the verdict is allow.
+    pub fn is_allow(&self) -> bool {
+        self.verdict == Verdict::Allow
+    }
+    /// Whether the verdict is deny (enforced or not).
+    pub fn is_deny(&self) -> bool {
+        self.verdict == Verdict::Deny
+    }
+    /// Whether the policy enforces its verdicts (`enforcement = "enforce"`).
+    pub fn is_enforced(&self) -> bool {
+        self.enforced
+    }
+    /// Whether the caller must stop: a deny under `enforce`. Under `observe` a deny
+    /// is a would-deny: logged and counted, but the connection goes ahead.
+    pub fn blocks(&self) -> bool {
+        self.is_deny() && self.enforced
+    }
+    /// Why.
+    pub fn reason(&self) -> Reason {
+        self.reason
+    }
+    /// The rule that decided (allow or deny by rule), that an expired rule would
+    /// have allowed (`rule_expired`), or whose host matched but not the port or
+    /// scheme.
+    pub fn rule(&self) -> Option<&Rule> {
+        self.rule.as_deref()
+    }
+    /// The mode the policy was in.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    /// The destination decided on; `None` when it could not be parsed.
+    pub fn destination(&self) -> Option<&Destination> {
+        self.destination.as_ref()
+    }
+    /// The policy's identity.
+    pub fn policy(&self) -> PolicyId {
+        self.policy
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.verdict, self.enforced) {
+            (Verdict::Allow, _) => f.write_str("egress allowed: ")?,
+            (Verdict::Deny, true) => f.write_str("egress denied: ")?,
+            (Verdict::Deny, false) => f.write_str("egress would be denied (observe): ")?,
+        }
+        f.write_str(self.reason.as_str())?;
+        if let Some(rule) = &self.rule {
+            write!(f, " (rule `{}`)", rule.id())?;
+        }
+        if let Some(dest) = &self.destination {
+            write!(f, " for {dest}")?;
+        }
+        write!(f, " [mode {}, policy generation {}]", self.mode, self.policy.generation)
+    }
+}

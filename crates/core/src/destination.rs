@@ -1,0 +1,232 @@
+//! Destinations: a URL or a `(scheme, host, port)` normalised once into one type.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::host::{from_url_host, parse_host};
+use crate::model::Scheme;
+
+/// A destination's host: a canonical name or an address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Host {
+    /// A canonical DNS name (WHATWG host: lower case, A-labels, one trailing dot removed).
+    Name(Box<str>),
+    /// An address; IPv4-mapped IPv6 is read as IPv4.
+    Ip(IpAddr),
+}
+
+impl Host {
+    /// Parses a host the way the WHATWG URL parser does for `http`/`https`:
+    /// percent-decoding, IDNA (UTS #46), IPv4 number forms (`0x7f.1`,
+    /// `2130706433`, `127.1`), IPv6 in brackets, one trailing dot removed.
+    ///
+    /// ```
+    /// use egress_policy_core::Host;
+    /// assert_eq!(Host::parse("Bücher.Example.").unwrap(), Host::Name("xn--bcher-kva.example".into()));
+    /// assert_eq!(Host::parse("0x7f.1").unwrap(), Host::Ip("127.0.0.1".parse().unwrap()));
+    /// assert_eq!(Host::parse("[::ffff:10.0.0.1]").unwrap(), Host::Ip("10.0.0.1".parse().unwrap()));
+    /// ```
+    pub fn parse(raw: &str) -> Result<Host, DestinationError> {
+        parse_host(raw).map_err(|e| DestinationError::InvalidHost(e.to_string()))
+    }
+
+    /// The name, when this is a name.
+    pub fn as_name(&self) -> Option<&str> {
+        match self {
+            Host::Name(n) => Some(n),
+            Host::Ip(_) => None,
+        }
+    }
+
+    /// The address, when this is an address.
+    pub fn as_ip(&self) -> Option<IpAddr> {
+        match self {
+            Host::Ip(ip) => Some(*ip),
+            Host::Name(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Name(n) => f.write_str(n),
+            Host::Ip(IpAddr::V4(v4)) => write!(f, "{v4}"),
+            Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
+        }
+    }
+}
+
+/// Why a destination could not be read. Never contains userinfo, path or query.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DestinationError {
+    /// The URL does not parse (WHATWG).
+    #[error("invalid url: {0}")]
+    InvalidUrl(String),
+    /// The URL has no host (`file:///`, `mailto:`).
+    #[error("url has no host")]
+    NoHost,
+    /// No port in the URL and the scheme has no default port.
+    #[error("no port given and scheme `{0}` has no default port")]
+    NoPort(String),
+    /// The host does not parse.
+    #[error("invalid host: {0}")]
+    InvalidHost(String),
+}
+
+/// What a decision is about: scheme, canonical host and port. Built only through
+/// the parsers here, so every destination is normalised the same way.
+///
+/// `Display` shows `scheme://host:port` and nothing else: no userinfo, path, query
+/// or fragment ever reach a log line through it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Destination {
+    scheme: Scheme,
+    host: Host,
+    port: u16,
+}
+
+impl Destination {
+    /// Parses a URL with the WHATWG parser (the `url` crate, as reqwest does).
+    ///
+    /// ```
+    /// use egress_policy_core::{Destination, Host, Scheme};
+    /// let d = Destination::parse_url("HTTPS://user:pw@API.Example.com.:0443/path?q#f").unwrap();
+    /// assert_eq!(d.scheme(), &Scheme::Https);
+    /// assert_eq!(d.host(), &Host::Name("api.example.com".into()));
+    /// assert_eq!(d.port(), 443);
+    /// assert_eq!(d.to_string(), "https://api.example.com:443");
+    /// ```
+    pub fn parse_url(input: &str) -> Result<Destination, DestinationError> {
+        let url = url::Url::parse(input).map_err(|e| DestinationError::InvalidUrl(e.to_string()))?;
+        Destination::from_url(&url)
+    }
+
+    /// Builds a destination from a parsed URL.
+    pub fn from_url(url: &url::Url) -> Result<Destination, DestinationError> {
+        let scheme = Scheme::parse(url.scheme());
+        let host = match url.host() {
+            None => return Err(DestinationError::NoHost),
+            Some(url::Host::Domain(d)) if !is_special(url.scheme()) => {
+                // Non-special schemes (tcp://, udp://) keep an opaque host: give it
+                // the same processing as an http host so names compare alike.
+                if d.is_empty() {
+                    return Err(DestinationError::NoHost);
+                }
+                Host::parse(d)?
+            }
+            Some(h) => from_url_host(h),
+        };
+        let port = url
+            .port_or_known_default()
+            .or_else(|| scheme.default_port())
+            .ok_or_else(|| DestinationError::NoPort(url.scheme().to_string()))?;
+        Ok(Destination { scheme, host, port })
+    }
+
+    /// A non-URL destination (`tcp`/`udp` for database drivers, time sync), or any
+    /// scheme with an explicit port. The host goes through [`Host::parse`].
+    ///
+    /// ```
+    /// use egress_policy_core::{Destination, Scheme};
+    /// let d = Destination::new(Scheme::Tcp, "DB.internal.example", 5432).unwrap();
+    /// assert_eq!(d.to_string(), "tcp://db.internal.example:5432");
+    /// ```
+    pub fn new(scheme: Scheme, host: &str, port: u16) -> Result<Destination, DestinationError> {
+        Ok(Destination {
+            scheme,
+            host: Host::parse(host)?,
+            port,
+        })
+    }
+
+    /// A destination for an already-canonical host.
+    pub fn from_parts(scheme: Scheme, host: Host, port: u16) -> Destination {
+        let host = match host {
+            Host::Ip(ip) => Host::Ip(crate::addr::canonical_ip(ip)),
+            name => name,
+        };
+        Destination { scheme, host, port }
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+    /// The canonical host.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+    /// The port (the scheme's default when the URL names none).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+fn is_special(scheme: &str) -> bool {
+    matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp" | "file")
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// Shows a URL with its userinfo, path, query and fragment removed, for logs and
+/// error messages: `https://user:pw@host/a?token=x` → `https://host:443`. Input
+/// that does not parse is shown as `<invalid url>`.
+///
+/// ```
+/// use egress_policy_core::redact_url;
+/// assert_eq!(redact_url("https://user:secret@api.example.com/pay?token=x#f"), "https://api.example.com:443");
+/// assert_eq!(redact_url("::nonsense"), "<invalid url>");
+/// ```
+pub fn redact_url(input: &str) -> String {
+    match Destination::parse_url(input) {
+        Ok(d) => d.to_string(),
+        Err(_) => "<invalid url>".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dest(s: &str) -> String {
+        Destination::parse_url(s).map(|d| d.to_string()).unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    #[test]
+    fn normalisation_table() {
+        let cases: &[(&str, &str)] = &[
+            ("https://api.example.com/", "https://api.example.com:443"),
+            ("https://api.example.com.", "https://api.example.com:443"),
+            ("https://api.example.com../", "https://api.example.com.:443"),
+            ("http://0x7f.1/", "http://127.0.0.1:80"),
+            ("http://2130706433/", "http://127.0.0.1:80"),
+            ("http://017700000001/", "http://127.0.0.1:80"),
+            ("http://127.1/", "http://127.0.0.1:80"),
+            ("http://[::ffff:127.0.0.1]/", "http://127.0.0.1:80"),
+            ("http://[::ffff:7f00:1]:8080/", "http://127.0.0.1:8080"),
+            ("http://[64:ff9b::7f00:1]/", "http://[64:ff9b::7f00:1]:80"),
+            ("https://allowed.example@evil.example/", "https://evil.example:443"),
+            ("https://evil.example\\@allowed.example/", "https://evil.example:443"),
+            ("https:\\\\evil.example\\path", "https://evil.example:443"),
+            ("https://api.example.com:00443/", "https://api.example.com:443"),
+            ("https://api.example.com:8443/", "https://api.example.com:8443"),
+            ("https://bücher.example/", "https://xn--bcher-kva.example:443"),
+            ("https://ｅｘａｍｐｌｅ.com/", "https://example.com:443"),
+            ("wss://stream.example/", "wss://stream.example:443"),
+            ("tcp://DB.Example:5432", "tcp://db.example:5432"),
+            ("tcp://db.example", "error: no port given and scheme `tcp` has no default port"),
+            ("https://api.example.com:99999/", "error: invalid url: invalid port number"),
+            ("file:///etc/passwd", "error: url has no host"),
+            ("not a url", "error: invalid url: relative URL without a base"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(&dest(input), want, "{input}");
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Host names and host patterns: canonical form, validation and suggestions.
+//!
+//! Every name the library compares is in the canonical form of DESIGN.md §3.1: the
+//! WHATWG host the `url` crate produces (UTS #46 non-transitional processing, lower
+//! case, A-labels), with one trailing dot removed.
+
+use std::net::IpAddr;
+
+/// Canonicalises a domain produced by the WHATWG host parser: removes **one**
+/// trailing dot. A second trailing dot stays, leaving an empty label that matches
+/// no pattern.
+pub(crate) fn strip_one_trailing_dot(domain: &str) -> &str {
+    domain.strip_suffix('.').unwrap_or(domain)
+}
+
+/// Whether a canonical destination name can match any pattern at all: it must have
+/// no empty label and no label that is a literal `*`.
+pub(crate) fn is_matchable_name(name: &str) -> bool {
+    !name.is_empty() && name.split('.').all(|label| !label.is_empty() && label != "*")
+}
+
+/// A host pattern from a rule's `hosts` list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostPattern {
+    /// Exactly this canonical name.
+    Exact(Box<str>),
+    /// `*.suffix`: one or more non-empty labels in front of `suffix`, never `suffix` itself.
+    Wildcard(Box<str>),
+}
+
+impl HostPattern {
+    /// Whether a canonical destination name matches this pattern.
+    ///
+    /// This is the plain definition (used by tests and lints); decisions use the
+    /// compiled index, which gives the same answers.
+    pub fn matches(&self, name: &str) -> bool {
+        if !is_matchable_name(name) {
+            return false;
+        }
+        match self {
+            HostPattern::Exact(exact) => &**exact == name,
+            HostPattern::Wildcard(suffix) => name
+                .strip_suffix(&**suffix)
+                .and_then(|front| front.strip_suffix('.'))
+                .is_some_and(|front| !front.is_empty()),
+        }
+    }
+}
+
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostPattern::Exact(name) => f.write_str(name),
+            HostPattern::Wildcard(suffix) => write!(f, "*.{suffix}"),
+        }
+    }
+}
+
+/// Why a host pattern was rejected, with the canonical suggestion when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PatternError {
+    pub(crate) message: String,
+    pub(crate) fix: Option<String>,
+}
+
+impl PatternError {
+    fn new(message: impl Into<String>, fix: Option<String>) -> Self {
+        Self {
+            message: message.into(),
+            fix,
+        }
+    }
+}
+
+/// Parses a host pattern as written in a policy file. The pattern must already be
+/// canonical; when it is not, the error carries the canonical spelling.
+pub(crate) fn parse_pattern(raw: &str) -> Result<HostPattern, PatternError> {
+    if raw.is_empty() {
+        return Err(PatternError::new("empty host pattern", None));
+    }
+    if raw == "*" || raw == "*." {
+        return Err(PatternError::new(
+            format!("`{raw}` would match every name"),
+            Some("use mode = \"open\" to allow everything, or name the hosts".into()),
+        ));
+    }
+    if let Some(suffix) = raw.strip_prefix("*.") {
+        if suffix.contains('*') {
+            // `*.*.x`, `*.a*.x`, ...: suggest the single wildcard that covers any depth.
+            let tail = suffix.rsplit('*').next().unwrap_or_default();
+            let tail = tail.trim_start_matches('.');
+            let fix = (!tail.is_empty() && !tail.starts_with('.'))
+                .then(|| format!("write `*.{tail}`: a wildcard already matches any depth"));
+            return Err(PatternError::new(
+                format!("`{raw}`: `*` may only be the whole leftmost label"),
+                fix,
+            ));
+        }
+        let canonical = canonical_name(suffix).map_err(|e| PatternError {
+            message: format!("`{raw}`: {}", e.message),
+            fix: match e.fix {
+                Some(NameFix::Name(name)) => Some(format!("write `*.{name}`")),
+                Some(NameFix::Cidr(_)) | None => None,
+            },
+        })?;
+        return Ok(HostPattern::Wildcard(canonical.into()));
+    }
+    if raw.contains('*') {
+        let fix = raw
+            .split_once('*')
+            .and_then(|(_, rest)| rest.split_once('.'))
+            .map(|(_, tail)| tail)
+            .filter(|tail| !tail.is_empty() && !tail.contains('*'))
+            .map(|tail| format!("write `*.{tail}` if every name under `{tail}` is meant"));
+        return Err(PatternError::new(
+            format!("`{raw}`: `*` may only be the whole leftmost label, as in `*.example.com`"),
+            fix,
+        ));
+    }
+    let canonical = canonical_name(raw).map_err(|e| PatternError {
+        message: format!("`{raw}`: {}", e.message),
+        fix: e.fix.map(|fix| match fix {
+            NameFix::Name(name) => format!("write `{name}`"),
+            NameFix::Cidr(cidr) => format!("write `{cidr}` in `cidrs`"),
+        }),
+    })?;
+    Ok(HostPattern::Exact(canonical.into()))
+}
+
+struct NameError {
+    message: String,
+    fix: Option<NameFix>,
+}
+
+enum NameFix {
+    /// The canonical spelling of the name.
+    Name(String),
+    /// The name is an address: this CIDR, in `cidrs`.
+    Cidr(String),
+}
+
+impl NameError {
+    fn new(message: impl Into<String>, fix: Option<NameFix>) -> Self {
+        Self {
+            message: message.into(),
+            fix,
+        }
+    }
+}
+
+/// Checks that `raw` is a canonical DNS name (no IP literal, no empty label, no
+/// trailing dot, already in WHATWG canonical form).
+fn canonical_name(raw: &str) -> Result<String, NameError> {
+    let parsed = url::Host::parse(raw);
+    match parsed {
+        Ok(url::Host::Domain(domain)) => {
+            if domain.split('.').any(str::is_empty) {
+                let cleaned: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
+                let fix = (!cleaned.is_empty()).then(|| NameFix::Name(cleaned.join(".")));
+                let message = if domain.ends_with('.') && !domain[..domain.len() - 1].contains("..") {
+                    "a trailing dot is not part of the canonical form"
+                } else {
+                    "empty label"
+                };
+                return Err(NameError::new(message, fix));
+            }
+            if domain != raw {
+                return Err(NameError::new(
+                    "not in canonical form (lower case, A-labels)",
+                    Some(NameFix::Name(domain)),
+                ));
+            }
+            Ok(domain)
+        }
+        Ok(url::Host::Ipv4(ip)) => Err(NameError::new(
+            format!("IP literal (read as {ip}) in `hosts`; addresses belong in `cidrs`"),
+            Some(NameFix::Cidr(format!("{ip}/32"))),
+        )),
+        Ok(url::Host::Ipv6(ip)) => Err(NameError::new(
+            format!("IP literal (read as {ip}) in `hosts`; addresses belong in `cidrs`"),
+            Some(NameFix::Cidr(format!("{ip}/128"))),
+        )),
+        Err(e) => Err(NameError::new(format!("not a valid host name ({e})"), None)),
+    }
+}
+
+/// Parses a host as the WHATWG URL parser does for special schemes (`http`,
+/// `https`, `ws`, `wss`): percent-decoding, IDNA, IPv4 number forms, IPv6 in
+/// brackets. IPv4-mapped IPv6 is read as the IPv4 address.
+pub(crate) fn parse_host(raw: &str) -> Result<crate::Host, url::ParseError> {
+    let host = url::Host::parse(raw)?;
+    Ok(from_url_host(host))
+}
+
+pub(crate) fn from_url_host<S: AsRef<str>>(host: url::Host<S>) -> crate::Host {
+    match host {
+        url::Host::Domain(d) => crate::Host::Name(strip_one_trailing_dot(d.as_ref()).into()),
+        url::Host::Ipv4(ip) => crate::Host::Ip(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => crate::Host::Ip(crate::addr::canonical_ip(IpAddr::V6(ip))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact(s: &str) -> HostPattern {
+        HostPattern::Exact(s.into())
+    }
+    fn wild(s: &str) -> HostPattern {
+        HostPattern::Wildcard(s.into())
+    }
+
+    #[test]
+    fn pattern_table() {
+        let ok: &[(&str, HostPattern)] = &[
+            ("api.example.com", exact("api.example.com")),
+            ("*.example.com", wild("example.com")),
+            ("xn--bcher-kva.example", exact("xn--bcher-kva.example")),
+            ("localhost", exact("localhost")),
+            ("under_score.example", exact("under_score.example")),
+        ];
+        for (raw, want) in ok {
+            assert_eq!(parse_pattern(raw).as_ref(), Ok(want), "{raw}");
+        }
+        let open = Some("use mode = \"open\" to allow everything, or name the hosts");
+        let bad: &[(&str, Option<&str>)] = &[
+            ("*", open),
+            ("*.", open),
+            ("", None),
+            ("*.*.example.com", Some("write `*.example.com`: a wildcard already matches any depth")),
+            ("api.*.example.com", Some("write `*.example.com` if every name under `example.com` is meant")),
+            ("*api.example.com", Some("write `*.example.com` if every name under `example.com` is meant")),
+            ("Bücher.example", Some("write `xn--bcher-kva.example`")),
+            ("API.example.com", Some("write `api.example.com`")),
+            ("*.EXAMPLE.com", Some("write `*.example.com`")),
+            ("a..example.com", Some("write `a.example.com`")),
+            ("example.com.", Some("write `example.com`")),
+            ("127.0.0.1", Some("write `127.0.0.1/32` in `cidrs`")),
+            ("0x7f.1", Some("write `127.0.0.1/32` in `cidrs`")),
+            ("[::1]", Some("write `::1/128` in `cidrs`")),
+            ("exa mple.com", None),
+            ("ｅｘａｍｐｌｅ.com", Some("write `example.com`")),
+        ];
+        for (raw, fix) in bad {
+            let err = parse_pattern(raw).expect_err(raw);
+            assert_eq!(err.fix.as_deref(), *fix, "{raw}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn wildcard_semantics() {
+        let p = wild("example.com");
+        let cases: &[(&str, bool)] = &[
+            ("a.example.com", true),
+            ("a.b.example.com", true),
+            ("example.com", false),
+            ("aexample.com", false),
+            (".example.com", false),
+            ("a..example.com", false),
+            ("*.example.com", false),
+            ("a.*.example.com", false),
+            ("a.example.com.", false),
+            ("a.example.co", false),
+            ("example.com.evil", false),
+        ];
+        for (name, want) in cases {
+            assert_eq!(p.matches(name), *want, "{name}");
+        }
+        assert!(exact("example.com").matches("example.com"));
+        assert!(!exact("example.com").matches("example.com."));
+        assert!(!exact("example.com").matches("www.example.com"));
+    }
+
+    #[test]
+    fn host_parsing_normalises_like_whatwg() {
+        use crate::Host;
+        let cases: &[(&str, Host)] = &[
+            ("Example.COM", Host::Name("example.com".into())),
+            ("example.com.", Host::Name("example.com".into())),
+            ("example.com..", Host::Name("example.com.".into())),
+            ("bücher.example", Host::Name("xn--bcher-kva.example".into())),
+            ("0x7f.1", Host::Ip("127.0.0.1".parse().unwrap())),
+            ("2130706433", Host::Ip("127.0.0.1".parse().unwrap())),
+            ("017700000001", Host::Ip("127.0.0.1".parse().unwrap())),
+            ("127.1", Host::Ip("127.0.0.1".parse().unwrap())),
+            ("[::ffff:127.0.0.1]", Host::Ip("127.0.0.1".parse().unwrap())),
+            ("[::1]", Host::Ip("::1".parse().unwrap())),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(&parse_host(raw).unwrap(), want, "{raw}");
+        }
+    }
+}

@@ -1,0 +1,637 @@
+//! The compiled policy: rule indexes, identity, decisions and connect-time admission.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::Digest as _;
+
+use crate::addr::{PrefixTable, SpecialRange};
+use crate::audit;
+use crate::decision::{Context, Decision, Digest, PolicyId, Reason, Verdict};
+use crate::destination::{Destination, Host};
+use crate::host::{HostPattern, is_matchable_name};
+use crate::load::{Format, LoadError, LoadErrorKind};
+use crate::model::{Enforcement, Mode, Rule, RuleKind, Scheme};
+
+/// A loaded, validated and compiled egress policy.
+///
+/// A `Policy` exists only if its whole file loaded cleanly. Decisions cost a
+/// handful of hash lookups whatever the number of rules: exact names in a hash
+/// map, `*.` wildcards by label-suffix lookup, CIDRs by one probe per distinct
+/// prefix length.
+///
+/// ```
+/// use egress_policy_core::{Policy, Reason};
+///
+/// let policy = Policy::from_toml_str(r#"
+///     version = 1
+///     mode = "sealed"
+///
+///     [[allow]]
+///     id = "payments-api"
+///     hosts = ["api.payments.example", "*.cdn.payments.example"]
+///     owner = "payments-team@example.com"
+/// "#)?;
+///
+/// let d = policy.decide_url("https://api.payments.example/v1/charges");
+/// assert!(d.is_allow());
+/// assert_eq!(d.rule().map(|r| r.id()), Some("payments-api"));
+///
+/// let d = policy.decide_url("https://cdn.payments.example/");   // apex is not covered by `*.`
+/// assert_eq!(d.reason(), Reason::NoMatchingRule);
+///
+/// let d = policy.decide_url("http://api.payments.example/");    // https only by default
+/// assert_eq!(d.reason(), Reason::SchemeNotAllowed);
+/// # Ok::<(), egress_policy_core::LoadError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Policy {
+    mode: Mode,
+    enforcement: Enforcement,
+    floor: bool,
+    allow: Vec<Arc<Rule>>,
+    deny: Vec<Arc<Rule>>,
+    allow_index: Index,
+    deny_index: Index,
+    by_id: HashMap<Box<str>, (RuleKind, u32)>,
+    id: PolicyId,
+}
+
+/// Rules compiled for lookup. Values are indices into the rule list.
+#[derive(Debug, Default, Clone)]
+struct Index {
+    exact: HashMap<Box<str>, Vec<u32>>,
+    suffix: HashMap<Box<str>, Vec<u32>>,
+    cidrs: PrefixTable,
+}
+
+impl Index {
+    fn build(rules: &[Arc<Rule>]) -> Index {
+        let mut index = Index::default();
+        for (i, rule) in rules.iter().enumerate() {
+            let i = i as u32;
+            for h in &rule.hosts {
+                let (map, key) = match h {
+                    HostPattern::Exact(n) => (&mut index.exact, n),
+                    HostPattern::Wildcard(s) => (&mut index.suffix, s),
+                };
+                let list = map.entry(key.clone()).or_default();
+                if !list.contains(&i) {
+                    list.push(i);
+                }
+            }
+            for net in &rule.cidrs {
+                index.cidrs.insert(*net, i);
+            }
+        }
+        index
+    }
+
+    /// Calls `f` with candidate rules for `host`, most specific first: exact name,
+    /// then wildcard suffixes from longest to shortest; for addresses, CIDRs from
+    /// longest prefix. Stops when `f` returns `true`.
+    fn for_each_candidate(&self, host: &Host, mut f: impl FnMut(u32) -> bool) {
+        match host {
+            Host::Name(name) => {
+                if !is_matchable_name(name) {
+                    return;
+                }
+                if let Some(rules) = self.exact.get(&**name) {
+                    if rules.iter().any(|&r| f(r)) {
+                        return;
+                    }
+                }
+                if self.suffix.is_empty() {
+                    return;
+                }
+                for (dot, _) in name.match_indices('.') {
+                    if let Some(rules) = self.suffix.get(&name[dot + 1..]) {
+                        if rules.iter().any(|&r| f(r)) {
+                            return;
+                        }
+                    }
+                }
+            }
+            Host::Ip(ip) => {
+                if !self.cidrs.is_empty() {
+                    self.cidrs.for_each_match(*ip, f);
+                }
+            }
+        }
+    }
+}
+
+/// Connect-time admission of resolved addresses (DESIGN.md §3.4).
+#[derive(Debug, Clone)]
+pub struct Admission {
+    decision: Decision,
+    admitted: Vec<IpAddr>,
+    dropped: Vec<Dropped>,
+}
+
+/// A resolved address that was not admitted, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// The address.
+    pub addr: IpAddr,
+    /// Why it was refused.
+    pub why: DropReason,
+}
+
+/// Why a resolved address was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// A deny rule's CIDR holds it.
+    DeniedByRule(Box<str>),
+    /// It is not public unicast and no rule admits it.
+    SpecialPurpose(SpecialRange),
+    /// The destination is an IP literal and this is another address.
+    NotTheDestination,
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DropReason::DeniedByRule(id) => write!(f, "denied by rule `{id}`"),
+            DropReason::SpecialPurpose(r) => write!(f, "{} ({})", r.name, r.network),
+            DropReason::NotTheDestination => f.write_str("not the destination's address"),
+        }
+    }
+}
+
+impl Admission {
+    /// The decision after admission: the original one, or a deny with reason
+    /// `resolved_to_forbidden_address` when no address remained.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+    /// The addresses the connection may go to, in the resolver's order. Under
+    /// `observe` every address is here (nothing fails); see [`Admission::dropped`]
+    /// for what enforcement would have removed.
+    pub fn admitted(&self) -> &[IpAddr] {
+        &self.admitted
+    }
+    /// The addresses refused (or, under `observe`, that would have been).
+    pub fn dropped(&self) -> &[Dropped] {
+        &self.dropped
+    }
+}
+
+impl Policy {
+    /// Loads a policy file; the format comes from the extension (`.toml`,
+    /// `.json`, `.yaml`/`.yml`).
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Policy, LoadError> {
+        let path = path.as_ref();
+        let format = Format::from_path(path).ok_or_else(|| LoadError::new(LoadErrorKind::UnknownFormat).with_file(path))?;
+        let src = std::fs::read_to_string(path).map_err(|e| LoadError::new(LoadErrorKind::Io(e)).with_file(path))?;
+        Policy::from_str_format(&src, format).map_err(|e| e.with_file(path))
+    }
+
+    /// Parses a policy in the given format.
+    pub fn from_str_format(src: &str, format: Format) -> Result<Policy, LoadError> {
+        let parsed = crate::load::parse(src, format)?;
+        Ok(Policy::compile(parsed.mode, parsed.enforcement, parsed.floor, parsed.allow, parsed.deny))
+    }
+
+    /// Parses a TOML policy.
+    pub fn from_toml_str(src: &str) -> Result<Policy, LoadError> {
+        Policy::from_str_format(src, Format::Toml)
+    }
+
+    fn compile(mode: Mode, enforcement: Enforcement, floor: bool, allow: Vec<Rule>, deny: Vec<Rule>) -> Policy {
+        // Rules are kept sorted by id, so the policy's identity (its digest) fully
+        // determines every decision, whatever order the file lists rules in.
+        let sort = |mut rules: Vec<Rule>| {
+            rules.sort_by(|a, b| a.id.cmp(&b.id));
+            rules.into_iter().map(Arc::new).collect::<Vec<_>>()
+        };
+        let allow = sort(allow);
+        let deny = sort(deny);
+        let mut by_id = HashMap::new();
+        for (i, r) in allow.iter().enumerate() {
+            by_id.insert(r.id.clone(), (RuleKind::Allow, i as u32));
+        }
+        for (i, r) in deny.iter().enumerate() {
+            by_id.insert(r.id.clone(), (RuleKind::Deny, i as u32));
+        }
+        let mut policy = Policy {
+            mode,
+            enforcement,
+            floor,
+            allow_index: Index::build(&allow),
+            deny_index: Index::build(&deny),
+            allow,
+            deny,
+            by_id,
+            id: PolicyId {
+                generation: 1,
+                digest: Digest::default(),
+            },
+        };
+        policy.id.digest = policy.compute_digest();
+        policy
+    }
+
+    /// The same policy in another mode (the CLI's `--mode`); the digest changes
+    /// with it, since the decisions do.
+    pub fn with_mode(mut self, mode: Mode) -> Policy {
+        self.mode = mode;
+        self.id.digest = self.compute_digest();
+        self
+    }
+
+    pub(crate) fn set_generation(&mut self, generation: u64) {
+        self.id.generation = generation;
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    /// `enforce` or `observe`.
+    pub fn enforcement(&self) -> Enforcement {
+        self.enforcement
+    }
+    /// Whether the private floor also applies in `open` mode (`floor = true`).
+    pub fn floor(&self) -> bool {
+        self.floor
+    }
+    /// Allow rules, sorted by id.
+    pub fn allow_rules(&self) -> impl ExactSizeIterator<Item = &Rule> {
+        self.allow.iter().map(|r| &**r)
+    }
+    /// Deny rules, sorted by id.
+    pub fn deny_rules(&self) -> impl ExactSizeIterator<Item = &Rule> {
+        self.deny.iter().map(|r| &**r)
+    }
+    /// A rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        let (kind, i) = *self.by_id.get(id)?;
+        Some(match kind {
+            RuleKind::Allow => &self.allow[i as usize],
+            RuleKind::Deny => &self.deny[i as usize],
+        })
+    }
+    /// Generation and digest.
+    pub fn id(&self) -> PolicyId {
+        self.id
+    }
+    /// `sha256:<hex>` of the canonical serialisation.
+    pub fn digest(&self) -> Digest {
+        self.id.digest
+    }
+    /// 1 for a policy loaded on its own; set by [`SharedPolicy`](crate::SharedPolicy) on swaps.
+    pub fn generation(&self) -> u64 {
+        self.id.generation
+    }
+
+    /// The canonical serialisation the digest is taken over: JSON with fixed key
+    /// order, rules sorted by id, lists sorted and deduplicated, expiry as an
+    /// RFC 3339 UTC instant. Comments, formatting, key order and the file format do
+    /// not change it.
+    pub fn canonical_json(&self) -> String {
+        use serde_json::{Value, json};
+        let rule = |r: &Rule| -> Value {
+            json!({
+                "id": r.id(),
+                "hosts": r.hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "cidrs": r.cidrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "schemes": if r.schemes.is_all() { vec!["*".to_string()] } else { r.schemes.iter().map(|s| s.to_string()).collect() },
+                "ports": r.ports.to_string(),
+                "modes": r.modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+                "clients": r.clients.as_ref().map(|c| c.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+                "resolves_to": r.resolves_to.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "owner": r.owner(),
+                "reason": r.reason(),
+                "ticket": r.ticket(),
+                "expires": r.expires.as_ref().map(|e| e.to_rfc3339()),
+            })
+        };
+        // serde_json's map keeps keys sorted (no `preserve_order`), so the output is canonical.
+        let doc = json!({
+            "version": 1,
+            "mode": self.mode.as_str(),
+            "enforcement": self.enforcement.as_str(),
+            "floor": self.floor,
+            "allow": self.allow.iter().map(|r| rule(r)).collect::<Vec<_>>(),
+            "deny": self.deny.iter().map(|r| rule(r)).collect::<Vec<_>>(),
+        });
+        doc.to_string()
+    }
+
+    fn compute_digest(&self) -> Digest {
+        let hash = sha2::Sha256::digest(self.canonical_json().as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&hash);
+        Digest(out)
+    }
+
+    /// Decides on a destination as an unnamed client at the current system time.
+    pub fn decide(&self, dest: &Destination) -> Decision {
+        self.decide_with(dest, &Context::now())
+    }
+
+    /// Parses a URL and decides on it; a URL that does not parse is denied with
+    /// reason `invalid`.
+    pub fn decide_url(&self, url: &str) -> Decision {
+        self.decide_url_with(url, &Context::now())
+    }
+
+    /// [`Policy::decide_url`] with a client name and instant.
+    pub fn decide_url_with(&self, url: &str, cx: &Context<'_>) -> Decision {
+        match Destination::parse_url(url) {
+            Ok(dest) => self.decide_with(&dest, cx),
+            Err(_) => {
+                let d = self.decision(Verdict::Deny, Reason::Invalid, None, None);
+                audit::emit_decision(&d);
+                d
+            }
+        }
+    }
+
+    /// Decides on a destination (DESIGN.md §3.3) and emits one audit event.
+    pub fn decide_with(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
+        let d = self.evaluate(dest, cx);
+        audit::emit_decision(&d);
+        d
+    }
+
+    fn decision(&self, verdict: Verdict, reason: Reason, rule: Option<&Arc<Rule>>, dest: Option<&Destination>) -> Decision {
+        Decision {
+            verdict,
+            enforced: self.enforcement == Enforcement::Enforce,
+            reason,
+            rule: rule.cloned(),
+            mode: self.mode,
+            destination: dest.cloned(),
+            policy: self.id,
+        }
+    }
+
+    /// The first live deny rule covering the destination, most specific first.
+    fn deny_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
+        let mut hit = None;
+        self.deny_index.for_each_candidate(host, |i| {
+            let rule = &self.deny[i as usize];
+            let ok = rule.is_live_at(cx.now) && rule.covers(scheme, port) == (true, true);
+            if ok {
+                hit = Some(rule);
+            }
+            ok
+        });
+        hit
+    }
+
+    /// The first live allow rule for this mode and client covering the destination.
+    fn allow_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
+        let mut hit = None;
+        self.allow_index.for_each_candidate(host, |i| {
+            let rule = &self.allow[i as usize];
+            let ok = rule.applies_to(self.mode, cx.client) && rule.is_live_at(cx.now) && rule.covers(scheme, port) == (true, true);
+            if ok {
+                hit = Some(rule);
+            }
+            ok
+        });
+        hit
+    }
+
+    fn evaluate(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
+        let (scheme, host, port) = (dest.scheme(), dest.host(), dest.port());
+        if let Some(rule) = self.deny_match(host, scheme, port, cx) {
+            return self.decision(Verdict::Deny, Reason::DeniedByRule, Some(rule), Some(dest));
+        }
+        if self.mode == Mode::Open {
+            if let (true, Host::Ip(ip)) = (self.floor, host) {
+                if !crate::addr::is_public(*ip) {
+                    return match self.allow_match(host, scheme, port, cx) {
+                        Some(rule) => self.decision(Verdict::Allow, Reason::AllowedByRule, Some(rule), Some(dest)),
+                        None => self.decision(Verdict::Deny, Reason::ForbiddenAddress, None, Some(dest)),
+                    };
+                }
+            }
+            return self.decision(Verdict::Allow, Reason::OpenMode, None, Some(dest));
+        }
+
+        // Step 4, with the near misses of step 5 gathered on the way.
+        let mut best: Option<(u32, Reason)> = None; // (rank, reason); lower rank is more helpful
+        let mut best_rule: Option<&Arc<Rule>> = None;
+        let mut allowed: Option<&Arc<Rule>> = None;
+        self.allow_index.for_each_candidate(host, |i| {
+            let rule = &self.allow[i as usize];
+            if !rule.applies_to(self.mode, cx.client) {
+                return false;
+            }
+            let (scheme_ok, port_ok) = rule.covers(scheme, port);
+            let live = rule.is_live_at(cx.now);
+            let miss = match (scheme_ok, port_ok, live) {
+                (true, true, true) => {
+                    allowed = Some(rule);
+                    return true;
+                }
+                (true, true, false) => (0, Reason::RuleExpired),
+                (true, false, true) => (1, Reason::PortNotAllowed),
+                (false, _, true) => (2, Reason::SchemeNotAllowed),
+                _ => return false,
+            };
+            if best.is_none_or(|(rank, _)| miss.0 < rank) {
+                best = Some(miss);
+                best_rule = Some(rule);
+            }
+            false
+        });
+        if let Some(rule) = allowed {
+            return self.decision(Verdict::Allow, Reason::AllowedByRule, Some(rule), Some(dest));
+        }
+        match best {
+            Some((_, reason)) => self.decision(Verdict::Deny, reason, best_rule, Some(dest)),
+            None => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(dest)),
+        }
+    }
+
+    /// Connect-time admission (DESIGN.md §3.4): decides on `dest`, then filters the
+    /// addresses its name resolved to. An address is admitted when no deny rule
+    /// covers it and it is public unicast (every IPv6 embedding of IPv4
+    /// unwrapped), or lies in the matched rule's `resolves_to`, or in the `cidrs`
+    /// of a live allow rule that covers this scheme, port and client. In `open`
+    /// mode only deny rules filter, unless the policy sets `floor = true`.
+    ///
+    /// When nothing remains the decision becomes a deny with reason
+    /// `resolved_to_forbidden_address`. Under `observe` nothing is removed from
+    /// [`Admission::admitted`]; the would-be drops are reported and logged.
+    ///
+    /// ```
+    /// use egress_policy_core::{Context, Destination, Policy, Reason};
+    /// let policy = Policy::from_toml_str(r#"
+    ///     version = 1
+    ///     [[allow]]
+    ///     id = "api"
+    ///     hosts = ["api.example.com"]
+    /// "#)?;
+    /// let dest = Destination::parse_url("https://api.example.com/")?;
+    /// let a = policy.admit(&dest, &["93.184.216.34".parse()?, "127.0.0.1".parse()?], &Context::now());
+    /// assert_eq!(a.admitted(), &["93.184.216.34".parse::<std::net::IpAddr>()?]);
+    ///
+    /// let a = policy.admit(&dest, &["127.0.0.1".parse()?], &Context::now());   // DNS rebinding
+    /// assert_eq!(a.decision().reason(), Reason::ResolvedToForbiddenAddress);
+    /// assert!(a.admitted().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn admit(&self, dest: &Destination, addrs: &[IpAddr], cx: &Context<'_>) -> Admission {
+        let decision = self.decide_with(dest, cx);
+        self.admit_decided(decision, addrs, cx)
+    }
+
+    /// [`Policy::admit`] for a destination already decided by this policy (the
+    /// decision is not logged again).
+    pub fn admit_decided(&self, decision: Decision, addrs: &[IpAddr], cx: &Context<'_>) -> Admission {
+        let Some(dest) = decision.destination.clone() else {
+            return Admission {
+                decision,
+                admitted: Vec::new(),
+                dropped: Vec::new(),
+            };
+        };
+        if decision.blocks() {
+            return Admission {
+                decision,
+                admitted: Vec::new(),
+                dropped: Vec::new(),
+            };
+        }
+        if let Host::Ip(ip) = dest.host() {
+            // An IP literal was decided on itself; only that address may be used.
+            let (admitted, dropped): (Vec<IpAddr>, Vec<IpAddr>) = addrs.iter().partition(|a| crate::addr::canonical_ip(**a) == *ip);
+            let dropped = dropped
+                .into_iter()
+                .map(|addr| Dropped {
+                    addr,
+                    why: DropReason::NotTheDestination,
+                })
+                .collect();
+            return Admission { decision, admitted, dropped };
+        }
+        let matched = (decision.reason == Reason::AllowedByRule).then(|| decision.rule.clone()).flatten();
+        let floor = self.mode != Mode::Open || self.floor;
+        let mut admitted = Vec::with_capacity(addrs.len());
+        let mut dropped = Vec::new();
+        for &addr in addrs {
+            match self.refuse_address(addr, &dest, matched.as_deref(), floor, cx) {
+                None => admitted.push(addr),
+                Some(why) => dropped.push(Dropped { addr, why }),
+            }
+        }
+        let mut decision = decision;
+        if admitted.is_empty() && !addrs.is_empty() && decision.is_allow() {
+            decision = Decision {
+                verdict: Verdict::Deny,
+                reason: Reason::ResolvedToForbiddenAddress,
+                ..decision
+            };
+            audit::emit_decision(&decision);
+        }
+        if !dropped.is_empty() {
+            audit::emit_dropped(&decision, &dropped);
+        }
+        if !decision.enforced {
+            admitted = addrs.to_vec();
+        }
+        Admission { decision, admitted, dropped }
+    }
+
+    /// Why `addr` may not be used for `dest`, or `None` when it is admitted.
+    fn refuse_address(&self, addr: IpAddr, dest: &Destination, matched: Option<&Rule>, floor: bool, cx: &Context<'_>) -> Option<DropReason> {
+        let as_host = Host::Ip(crate::addr::canonical_ip(addr));
+        if let Some(rule) = self.deny_match(&as_host, dest.scheme(), dest.port(), cx) {
+            return Some(DropReason::DeniedByRule(rule.id.clone()));
+        }
+        if !floor {
+            return None;
+        }
+        let special = crate::addr::special_purpose(addr)?;
+        if matched.is_some_and(|r| r.resolves_to.iter().any(|n| crate::addr::net_contains(n, addr))) {
+            return None;
+        }
+        if self.allow_match(&as_host, dest.scheme(), dest.port(), cx).is_some() {
+            return None;
+        }
+        Some(DropReason::SpecialPurpose(special))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    fn policy(src: &str) -> Policy {
+        Policy::from_toml_str(src).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn digest_ignores_formatting_order_and_format() {
+        let a = policy(
+            r#"version = 1
+mode = "sealed"
+[[allow]]
+id = "b"
+hosts = ["b.example", "a.example"]
+owner = "x"
+[[allow]]
+id = "a"
+cidrs = ["10.0.0.0/8"]
+"#,
+        );
+        let b = policy(
+            r#"# a comment
+[[allow]]
+owner = "x"
+hosts = [ "a.example",
+  "b.example" ]   # reordered
+id = "b"
+
+[[allow]]
+cidrs = ["10.0.0.0/8"]
+id = "a"
+
+"#
+            .replace("[[allow]]\nowner", "version = 1\nmode = 'sealed'\n[[allow]]\nowner")
+            .as_str(),
+        );
+        assert_eq!(a.digest(), b.digest());
+        let json = Policy::from_str_format(
+            r#"{"allow": [{"id": "a", "cidrs": ["10.0.0.0/8"]}, {"id": "b", "hosts": ["a.example", "b.example"], "owner": "x"}], "version": 1}"#,
+            Format::Json,
+        )
+        .unwrap();
+        assert_eq!(a.digest(), json.digest());
+        let c = policy("version = 1\n[[allow]]\nid = \"b\"\nhosts = [\"a.example\", \"b.example\"]\nowner = \"y\"\n[[allow]]\nid = \"a\"\ncidrs = [\"10.0.0.0/8\"]\n");
+        assert_ne!(a.digest(), c.digest(), "metadata is part of the identity");
+        assert!(a.digest().to_string().starts_with("sha256:"));
+        assert_eq!(a.digest().to_string().len(), 7 + 64);
+    }
+
+    #[test]
+    fn expiry_uses_the_given_instant() {
+        let p = policy("version = 1\n[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nexpires = \"2027-01-31\"\n");
+        let dest = Destination::parse_url("https://a.example/").unwrap();
+        let at = |s: &str| Context::at(crate::time::parse_instant(s).unwrap());
+        assert!(p.decide_with(&dest, &at("2027-01-31T23:59:59Z")).is_allow());
+        let d = p.decide_with(&dest, &at("2027-02-01T00:00:00Z"));
+        assert_eq!(d.reason(), Reason::RuleExpired);
+        assert_eq!(d.rule().unwrap().id(), "a");
+        let _ = SystemTime::now();
+    }
+
+    #[test]
+    fn most_specific_rule_wins_then_id() {
+        let p = policy(
+            "version = 1\n[[allow]]\nid = \"a-wild\"\nhosts = [\"*.example.com\"]\n[[allow]]\nid = \"z-exact\"\nhosts = [\"api.example.com\"]\n",
+        );
+        assert_eq!(p.decide_url("https://api.example.com/").rule().unwrap().id(), "z-exact");
+        assert_eq!(p.decide_url("https://www.example.com/").rule().unwrap().id(), "a-wild");
+    }
+}

@@ -1,0 +1,125 @@
+//! The live policy shared by every client in a process.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use arc_swap::{ArcSwap, Guard};
+
+use crate::decision::{Context, Decision, PolicyId};
+use crate::destination::Destination;
+use crate::policy::{Admission, Policy};
+use crate::time::{Clock, SystemClock};
+
+/// The live policy: cheap to clone (one `Arc`), one lock-free `load()` per
+/// decision, swapped atomically by [`SharedPolicy::store`]. Readers never block
+/// and never see a half-applied policy.
+///
+/// ```
+/// use egress_policy_core::{Policy, SharedPolicy};
+///
+/// let shared = SharedPolicy::new(Policy::from_toml_str(r#"
+///     version = 1
+///     [[allow]]
+///     id = "a"
+///     hosts = ["a.example"]
+/// "#)?);
+/// assert_eq!(shared.load().generation(), 1);
+/// assert!(shared.decide_url("https://a.example/", None).is_allow());
+///
+/// let swap = shared.store(Policy::from_toml_str("version = 1\n")?);
+/// assert_eq!((swap.previous.generation, swap.current.generation), (1, 2));
+/// assert!(shared.decide_url("https://a.example/", None).blocks());
+/// # Ok::<(), egress_policy_core::LoadError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SharedPolicy {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    current: ArcSwap<Policy>,
+    clock: Arc<dyn Clock>,
+    writer: Mutex<()>,
+}
+
+/// A loaded policy, held for the length of one decision.
+pub type PolicyGuard = Guard<Arc<Policy>>;
+
+/// The identities before and after a [`SharedPolicy::store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swap {
+    /// The policy that was replaced.
+    pub previous: PolicyId,
+    /// The policy now in force.
+    pub current: PolicyId,
+}
+
+impl SharedPolicy {
+    /// Shares `policy` as generation 1, with the system clock.
+    pub fn new(policy: Policy) -> SharedPolicy {
+        SharedPolicy::with_clock(policy, Arc::new(SystemClock))
+    }
+
+    /// Shares `policy` as generation 1, with an injected clock (tests, replays).
+    pub fn with_clock(mut policy: Policy, clock: Arc<dyn Clock>) -> SharedPolicy {
+        policy.set_generation(1);
+        SharedPolicy {
+            inner: Arc::new(Inner {
+                current: ArcSwap::from_pointee(policy),
+                clock,
+                writer: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The policy in force now. Lock-free; hold it only for one decision.
+    pub fn load(&self) -> PolicyGuard {
+        self.inner.current.load()
+    }
+
+    /// The policy in force now, as an owned `Arc`.
+    pub fn load_full(&self) -> Arc<Policy> {
+        self.inner.current.load_full()
+    }
+
+    /// Swaps in `policy` as the next generation. Concurrent stores are serialised;
+    /// readers see either the old or the new policy, never a mix.
+    pub fn store(&self, mut policy: Policy) -> Swap {
+        let _write = self.inner.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let previous = self.inner.current.load().id();
+        policy.set_generation(previous.generation + 1);
+        let current = policy.id();
+        self.inner.current.store(Arc::new(policy));
+        Swap { previous, current }
+    }
+
+    /// The clock decisions use.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.inner.clock
+    }
+
+    /// The clock's current instant.
+    pub fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    /// Decides on `dest` for `client` under the policy in force now.
+    pub fn decide(&self, dest: &Destination, client: Option<&str>) -> Decision {
+        let cx = Context::at(self.now()).with_client(client);
+        self.load().decide_with(dest, &cx)
+    }
+
+    /// Parses and decides on a URL; a URL that does not parse is denied (`invalid`).
+    pub fn decide_url(&self, url: &str, client: Option<&str>) -> Decision {
+        let cx = Context::at(self.now()).with_client(client);
+        self.load().decide_url_with(url, &cx)
+    }
+
+    /// Connect-time admission of `addrs` for `dest` (see [`Policy::admit`]).
+    pub fn admit(&self, dest: &Destination, addrs: &[IpAddr], client: Option<&str>) -> Admission {
+        let cx = Context::at(self.now()).with_client(client);
+        self.load().admit(dest, addrs, &cx)
+    }
+}

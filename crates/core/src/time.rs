@@ -1,0 +1,115 @@
+//! UTC time: the injectable clock, expiry parsing and formatting.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+/// Where decisions get the current time. Always UTC (a [`SystemTime`]).
+///
+/// Inject a [`FixedClock`] in tests so expiry does not depend on today's date.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock stopped at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub SystemTime);
+
+impl FixedClock {
+    /// A clock stopped at an RFC 3339 UTC instant or at the start of a UTC date.
+    ///
+    /// ```
+    /// use egress_policy_core::FixedClock;
+    /// let clock = FixedClock::parse("2026-06-01T12:00:00Z").unwrap();
+    /// assert!(FixedClock::parse("not a time").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<FixedClock, String> {
+        parse_instant(s).map(FixedClock)
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> SystemTime {
+        self.0
+    }
+}
+
+/// Parses an RFC 3339 instant that is explicitly UTC (`Z` or `+00:00`), or a date
+/// `YYYY-MM-DD` as the start of that UTC day.
+pub fn parse_instant(s: &str) -> Result<SystemTime, String> {
+    if let Ok(date) = parse_date(s) {
+        return Ok(date_start(date));
+    }
+    let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("`{s}` is not a date or an RFC 3339 instant ({e})"))?;
+    if dt.offset() != UtcOffset::UTC {
+        return Err(format!("`{s}` is not in UTC; write it with `Z`, e.g. `{}`", format_rfc3339(to_system(dt))));
+    }
+    Ok(to_system(dt))
+}
+
+/// Parses an `expires` value: a date is valid through that UTC day (the instant
+/// returned is the start of the next day); an RFC 3339 instant must be UTC.
+pub(crate) fn parse_expiry(s: &str) -> Result<SystemTime, String> {
+    if let Ok(date) = parse_date(s) {
+        let next = date.next_day().ok_or_else(|| format!("`{s}` is out of range"))?;
+        return Ok(date_start(next));
+    }
+    parse_instant(s).map_err(|e| format!("{e}; write a date like `2027-01-31` or an instant like `2027-01-31T18:00:00Z`"))
+}
+
+fn parse_date(s: &str) -> Result<Date, ()> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    if s.len() != 10 {
+        return Err(());
+    }
+    Date::parse(s, &fmt).map_err(|_| ())
+}
+
+fn date_start(date: Date) -> SystemTime {
+    to_system(date.midnight().assume_utc())
+}
+
+fn to_system(dt: OffsetDateTime) -> SystemTime {
+    let nanos = dt.unix_timestamp_nanos();
+    if nanos >= 0 {
+        UNIX_EPOCH + Duration::from_nanos(nanos as u64)
+    } else {
+        UNIX_EPOCH - Duration::from_nanos(nanos.unsigned_abs() as u64)
+    }
+}
+
+/// Formats an instant as RFC 3339 UTC (`2027-02-01T00:00:00Z`).
+pub fn format_rfc3339(t: SystemTime) -> String {
+    let dt = OffsetDateTime::from(t);
+    dt.format(&Rfc3339).unwrap_or_else(|_| "out-of-range".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_valid_through_the_day() {
+        let at = parse_expiry("2027-01-31").unwrap();
+        assert_eq!(format_rfc3339(at), "2027-02-01T00:00:00Z");
+        let at = parse_expiry("2027-01-31T18:30:00Z").unwrap();
+        assert_eq!(format_rfc3339(at), "2027-01-31T18:30:00Z");
+        assert!(parse_expiry("2027-01-31T18:30:00+02:00").unwrap_err().contains("not in UTC"));
+        assert!(parse_expiry("2027-02-30").is_err());
+        assert!(parse_expiry("tomorrow").is_err());
+        assert_eq!(parse_expiry("2027-01-31T18:30:00+00:00").unwrap(), parse_expiry("2027-01-31T18:30:00Z").unwrap());
+    }
+}

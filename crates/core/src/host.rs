@@ -157,7 +157,7 @@ fn canonical_name(raw: &str) -> Result<String, NameError> {
             if domain.split('.').any(str::is_empty) {
                 let cleaned: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
                 let fix = (!cleaned.is_empty()).then(|| NameFix::Name(cleaned.join(".")));
-                let message = if domain.ends_with('.') && !domain[..domain.len() - 1].contains("..") {
+                let message = if domain.ends_with('.') && domain[..domain.len() - 1].split('.').all(|l| !l.is_empty()) {
                     "a trailing dot is not part of the canonical form"
                 } else {
                     "empty label"

@@ -386,11 +386,15 @@ impl Policy {
     }
 
     /// The first live allow rule for this mode and client covering the destination.
+    /// In `open` mode, where allow rules only exempt addresses from the floor, a
+    /// rule's `modes` are not consulted.
     fn allow_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
         let mut hit = None;
+        let mode = self.mode;
         self.allow_index.for_each_candidate(host, |i| {
             let rule = &self.allow[i as usize];
-            let ok = rule.applies_to(self.mode, cx.client) && rule.is_live_at(cx.now) && rule.covers(scheme, port) == (true, true);
+            let applies = if mode == Mode::Open { rule.applies_to(rule.modes[0], cx.client) } else { rule.applies_to(mode, cx.client) };
+            let ok = applies && rule.is_live_at(cx.now) && rule.covers(scheme, port) == (true, true);
             if ok {
                 hit = Some(rule);
             }

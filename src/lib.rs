@@ -1,1 +1,64 @@
-//! x
+//! Egress policy for Rust services: decide, enforce and audit where a service may
+//! connect.
+//!
+//! # Overview
+//!
+//! `egress-policy` is a library a service links in (an SDK, not a proxy). One
+//! policy, loaded from a file, decides whether a destination (scheme, host, port)
+//! may be contacted:
+//!
+//! - **modes** `sealed` (allowlist only), `constrained` (allowlist plus
+//!   constrained-only rules), `open` (everything but `deny` rules);
+//! - **enforcement** `enforce` (denials fail) or `observe` (denials are logged and
+//!   counted, nothing fails);
+//! - **rules** over exact and `*.` wildcard host names, CIDRs, schemes and ports,
+//!   with audit metadata (owner, reason, ticket, expiry).
+//!
+//! This facade re-exports [`egress_policy_core`]. The enforcement integrations
+//! (tower, hyper, reqwest) and the reload watcher are separate crates, enabled
+//! here by features as they land.
+//!
+//! # Example
+//!
+//! ```
+//! use egress_policy::{Policy, Reason, SharedPolicy};
+//!
+//! let shared = SharedPolicy::new(Policy::from_toml_str(r#"
+//!     version = 1
+//!     mode = "sealed"
+//!     [[allow]]
+//!     id = "payments-api"
+//!     hosts = ["api.payments.example"]
+//! "#)?);
+//!
+//! let decision = shared.decide_url("https://api.payments.example/v1/charges", None);
+//! assert!(decision.is_allow());
+//!
+//! let decision = shared.decide_url("http://169.254.169.254/latest/meta-data", None);
+//! assert!(decision.blocks());
+//! assert_eq!(decision.reason(), Reason::NoMatchingRule);
+//! println!("{decision}"); // egress denied: no_matching_rule for http://169.254.169.254:80 [...]
+//! # Ok::<(), egress_policy::LoadError>(())
+//! ```
+//!
+//! Run the example with the built-in policy: `cargo run --example decide`.
+//!
+//! # Crate features
+//!
+//! None yet: the core is always on. `tower`, `hyper`, `reqwest` and `watch` arrive
+//! with their integration crates.
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is 1.89.
+//!
+//! # Threat model
+//!
+//! It stops code inside the service from reaching destinations the policy does not
+//! name, through the HTTP stacks it wraps. It cannot stop raw sockets opened by
+//! code that bypasses it: pair it with network policy (Kubernetes NetworkPolicy,
+//! Cilium, Calico). See [`docs`] for the matching rules and known limitations.
+
+#![forbid(unsafe_code)]
+
+pub use egress_policy_core::*;

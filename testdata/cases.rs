@@ -36,7 +36,11 @@ pub struct Case {
 
 impl Case {
     pub fn label(&self) -> String {
-        format!("{:?}{}", self.url, self.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default())
+        format!(
+            "{:?}{}",
+            self.url,
+            self.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+        )
     }
 }
 
@@ -52,7 +56,11 @@ pub fn testdata_dir() -> PathBuf {
 pub fn case_files() -> Vec<(PathBuf, CaseFile)> {
     let dir = testdata_dir().join("cases");
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("read testdata/cases").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read testdata/cases")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.extension().is_some_and(|e| e == "toml") {
@@ -69,7 +77,11 @@ pub fn case_files() -> Vec<(PathBuf, CaseFile)> {
 /// (the file's `# expect:` lines).
 pub fn invalid_policies() -> Vec<(PathBuf, Vec<String>)> {
     let dir = testdata_dir().join("invalid");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("read testdata/invalid").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read testdata/invalid")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     let out: Vec<_> = entries
         .into_iter()

@@ -1,1 +1,308 @@
-fn main(){}
+//! `egress-policy`: validate policies and check URLs against them (DESIGN.md §6).
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{Parser, Subcommand};
+use egress_policy_core::{Context, Decision, Destination, Host, LoadError, Mode, Policy, Reason, lint, parse_instant};
+use serde_json::json;
+
+/// Validate egress policies and check destinations against them.
+#[derive(Parser)]
+#[command(name = "egress-policy", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load and lint policy files. Exit 0 valid, 1 invalid (or findings with --strict).
+    Validate {
+        /// One JSON object per line: one per error, one per finding, one summary per file.
+        #[arg(long)]
+        json: bool,
+        /// Treat lint findings as failures (for CI gates on policy changes).
+        #[arg(long)]
+        strict: bool,
+        /// Judge expiry as of this UTC instant or date instead of now.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// Policy files (.toml, .json, .yaml, .yml).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Decide on URLs. Exit 0 all allowed, 1 any denied or invalid, 2 usage or policy error.
+    ///
+    /// With no URL arguments, reads standard input, one URL per line; a line that
+    /// starts with `"` is a JSON string literal, so URLs holding tabs, newlines or
+    /// NUL can be checked exactly.
+    Check {
+        /// The policy file.
+        #[arg(long, value_name = "FILE")]
+        policy: PathBuf,
+        /// Decide as if the policy were in this mode.
+        #[arg(long, value_name = "MODE", value_parser = ["sealed", "constrained", "open"])]
+        mode: Option<String>,
+        /// Apply connect-time admission as if HOST resolved to IP (repeatable).
+        #[arg(long, value_name = "HOST=IP")]
+        resolve: Vec<String>,
+        /// Decide as a client built for NAME.
+        #[arg(long, value_name = "NAME")]
+        client: Option<String>,
+        /// Decide as of this UTC instant or date instead of now.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// One JSON object per decision.
+        #[arg(long)]
+        json: bool,
+        /// URLs to decide on; none: read standard input.
+        #[arg(value_name = "URL")]
+        urls: Vec<String>,
+    },
+}
+
+/// A usage or policy error: exit code 2.
+struct Fatal(String);
+
+impl From<LoadError> for Fatal {
+    fn from(e: LoadError) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { json, strict, now, files } => validate(&files, json, strict, now.as_deref()),
+        Command::Check {
+            policy,
+            mode,
+            resolve,
+            client,
+            now,
+            json,
+            urls,
+        } => check(CheckArgs {
+            policy,
+            mode,
+            resolve,
+            client,
+            now,
+            json,
+            urls,
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            eprintln!("egress-policy: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn instant(now: Option<&str>) -> Result<SystemTime, Fatal> {
+    match now {
+        None => Ok(SystemTime::now()),
+        Some(s) => parse_instant(s).map_err(|e| Fatal(format!("--now: {e}"))),
+    }
+}
+
+fn validate(files: &[PathBuf], json: bool, strict: bool, now: Option<&str>) -> Result<ExitCode, Fatal> {
+    let now = instant(now)?;
+    let mut failed = false;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for file in files {
+        let name = file.display().to_string();
+        match Policy::from_path(file) {
+            Err(e) => {
+                failed = true;
+                if json {
+                    let problems = e.problems();
+                    if problems.is_empty() {
+                        emit(
+                            &mut out,
+                            &json!({"file": name, "severity": "error", "code": "load-error", "rule": null, "field": null, "line": null, "message": e.to_string(), "fix": null}),
+                        );
+                    }
+                    for p in problems {
+                        emit(
+                            &mut out,
+                            &json!({
+                                "file": name, "severity": "error", "code": "invalid-policy",
+                                "rule": p.rule.as_ref().map(|r| r.id.clone().unwrap_or_else(|| format!("{}[{}]", r.kind.as_str(), r.index))),
+                                "field": p.field, "line": p.line, "column": p.column, "message": p.message, "fix": p.fix,
+                            }),
+                        );
+                    }
+                    emit(&mut out, &json!({"file": name, "valid": false}));
+                } else {
+                    let _ = writeln!(out, "{e}");
+                    let _ = writeln!(out, "{name}: invalid");
+                }
+            }
+            Ok(policy) => {
+                let findings = lint::lint(&policy, now);
+                let passes = !strict || findings.is_empty();
+                failed |= !passes;
+                if json {
+                    for f in &findings {
+                        emit(
+                            &mut out,
+                            &json!({"file": name, "severity": "warning", "code": f.code, "rule": f.rule, "field": f.field, "line": null, "message": f.message, "fix": f.fix}),
+                        );
+                    }
+                    emit(
+                        &mut out,
+                        &json!({
+                            "file": name, "valid": passes, "mode": policy.mode().as_str(),
+                            "enforcement": policy.enforcement().as_str(), "allow_rules": policy.allow_rules().len(),
+                            "deny_rules": policy.deny_rules().len(), "digest": policy.digest().to_string(), "findings": findings.len(),
+                        }),
+                    );
+                } else {
+                    for f in &findings {
+                        let _ = writeln!(out, "{name}: {f}");
+                    }
+                    let verdict = if passes { "ok" } else { "fails --strict" };
+                    let _ = writeln!(
+                        out,
+                        "{name}: {verdict} (mode {}, enforcement {}, {} allow and {} deny rules, {} finding{}, {})",
+                        policy.mode(),
+                        policy.enforcement(),
+                        policy.allow_rules().len(),
+                        policy.deny_rules().len(),
+                        findings.len(),
+                        if findings.len() == 1 { "" } else { "s" },
+                        policy.digest()
+                    );
+                }
+            }
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn emit(out: &mut impl Write, value: &serde_json::Value) {
+    let _ = writeln!(out, "{value}");
+}
+
+struct CheckArgs {
+    policy: PathBuf,
+    mode: Option<String>,
+    resolve: Vec<String>,
+    client: Option<String>,
+    now: Option<String>,
+    json: bool,
+    urls: Vec<String>,
+}
+
+fn parse_resolve(items: &[String]) -> Result<HashMap<Host, Vec<IpAddr>>, Fatal> {
+    let mut map: HashMap<Host, Vec<IpAddr>> = HashMap::new();
+    for item in items {
+        let (host, ip) = item
+            .split_once('=')
+            .ok_or_else(|| Fatal(format!("--resolve `{item}`: write HOST=IP, e.g. api.example.com=93.184.216.34")))?;
+        let host = Host::parse(host).map_err(|e| Fatal(format!("--resolve `{item}`: {e}")))?;
+        let ip: IpAddr = ip
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| Fatal(format!("--resolve `{item}`: `{ip}` is not an IP address")))?;
+        map.entry(host).or_default().push(ip);
+    }
+    Ok(map)
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode, Fatal> {
+    let mut policy = Policy::from_path(&args.policy)?;
+    if let Some(m) = args.mode.as_deref().and_then(Mode::parse) {
+        policy = policy.with_mode(m);
+    }
+    let resolve = parse_resolve(&args.resolve)?;
+    let now = instant(args.now.as_deref())?;
+    let cx = Context::at(now).with_client(args.client.as_deref());
+
+    let inputs: Box<dyn Iterator<Item = Result<String, Fatal>>> = if args.urls.is_empty() {
+        let stdin = std::io::stdin();
+        Box::new(stdin.lock().lines().filter_map(|line| match line {
+            Err(e) => Some(Err(Fatal(format!("reading standard input: {e}")))),
+            Ok(line) => {
+                let line = line.strip_suffix('\r').unwrap_or(&line).to_string();
+                (!line.trim().is_empty()).then_some(Ok(line))
+            }
+        }))
+    } else {
+        Box::new(args.urls.into_iter().map(Ok))
+    };
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut all_allowed = true;
+    for input in inputs {
+        let raw = input?;
+        // A line starting with `"` is a JSON string literal holding the URL.
+        let url = if raw.starts_with('"') {
+            match serde_json::from_str::<String>(&raw) {
+                Ok(u) => u,
+                Err(e) => return Err(Fatal(format!("standard input: `{raw}` is not a JSON string literal ({e})"))),
+            }
+        } else {
+            raw
+        };
+        let mut decision = policy.decide_url_with(&url, &cx);
+        if let Some(addrs) = decision
+            .destination()
+            .filter(|d| d.host().as_name().is_some())
+            .and_then(|d| resolve.get(d.host()))
+        {
+            decision = policy.admit_decided(decision, addrs, &cx).decision().clone();
+        }
+        let verdict = if decision.reason() == Reason::Invalid {
+            "invalid"
+        } else {
+            decision.verdict().as_str()
+        };
+        if verdict != "allow" {
+            all_allowed = false;
+        }
+        print_decision(&mut out, &url, verdict, &decision, args.json);
+    }
+    let _ = out.flush();
+    Ok(if all_allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_decision(out: &mut impl Write, url: &str, verdict: &str, d: &Decision, json: bool) {
+    let dest: Option<&Destination> = d.destination();
+    if json {
+        emit(
+            out,
+            &json!({
+                "url": url,
+                "verdict": verdict,
+                "reason": d.reason().as_str(),
+                "rule": d.rule().map(|r| r.id()),
+                "scheme": dest.map(|x| x.scheme().as_str()),
+                "host": dest.map(|x| x.host().to_string()),
+                "port": dest.map(|x| x.port()),
+            }),
+        );
+    } else {
+        let rule = d.rule().map(|r| format!(" rule={}", r.id())).unwrap_or_default();
+        let target = dest.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+        let observe = if d.is_deny() && !d.is_enforced() {
+            " (observe: not enforced)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{verdict:<7} {target} {}{rule}{observe}  <- {url:?}", d.reason());
+    }
+}

@@ -24,14 +24,12 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
 /// The canonical form of a network: an IPv4-mapped IPv6 network of prefix ≥ 96
 /// (`::ffff:10.0.0.0/104`) is the IPv4 network (`10.0.0.0/8`).
 pub(crate) fn canonical_net(net: IpNet) -> IpNet {
-    if let IpNet::V6(v6) = net {
-        if v6.prefix_len() >= 96 {
-            if let Some(v4) = v6.network().to_ipv4_mapped() {
-                if let Ok(n) = Ipv4Net::new(v4, v6.prefix_len() - 96) {
-                    return IpNet::V4(n);
-                }
-            }
-        }
+    if let IpNet::V6(v6) = net
+        && v6.prefix_len() >= 96
+        && let Some(v4) = v6.network().to_ipv4_mapped()
+        && let Ok(n) = Ipv4Net::new(v4, v6.prefix_len() - 96)
+    {
+        return IpNet::V4(n);
     }
     net
 }
@@ -54,10 +52,25 @@ const fn v4(a: u8, b: u8, c: u8, d: u8) -> u32 {
 /// name reported is the most useful one.
 const V4_SPECIAL: &[(u32, u8, &str, &str)] = &[
     (v4(169, 254, 169, 254), 32, "169.254.169.254/32", "cloud metadata service"),
-    (v4(169, 254, 170, 2), 32, "169.254.170.2/32", "cloud metadata service (ECS task credentials)"),
-    (v4(100, 100, 100, 200), 32, "100.100.100.200/32", "cloud metadata service (Alibaba Cloud)"),
+    (
+        v4(169, 254, 170, 2),
+        32,
+        "169.254.170.2/32",
+        "cloud metadata service (ECS task credentials)",
+    ),
+    (
+        v4(100, 100, 100, 200),
+        32,
+        "100.100.100.200/32",
+        "cloud metadata service (Alibaba Cloud)",
+    ),
     (v4(192, 0, 0, 192), 32, "192.0.0.192/32", "cloud metadata service (Oracle Cloud)"),
-    (v4(168, 63, 129, 16), 32, "168.63.129.16/32", "cloud platform endpoint (Azure WireServer)"),
+    (
+        v4(168, 63, 129, 16),
+        32,
+        "168.63.129.16/32",
+        "cloud platform endpoint (Azure WireServer)",
+    ),
     (v4(255, 255, 255, 255), 32, "255.255.255.255/32", "limited broadcast"),
     (v4(0, 0, 0, 0), 8, "0.0.0.0/8", "this network / unspecified"),
     (v4(10, 0, 0, 0), 8, "10.0.0.0/8", "private use (RFC 1918)"),
@@ -82,18 +95,43 @@ const V4_SPECIAL: &[(u32, u8, &str, &str)] = &[
 /// IPv6 special-purpose blocks that are not embeddings of IPv4 (those are
 /// unwrapped and judged by the IPv4 table).
 const V6_SPECIAL: &[(u128, u8, &str, &str)] = &[
-    (0xfd00_0ec2_0000_0000_0000_0000_0000_0254, 128, "fd00:ec2::254/128", "cloud metadata service (AWS IPv6)"),
+    (
+        0xfd00_0ec2_0000_0000_0000_0000_0000_0254,
+        128,
+        "fd00:ec2::254/128",
+        "cloud metadata service (AWS IPv6)",
+    ),
     (0, 128, "::/128", "unspecified"),
     (1, 128, "::1/128", "loopback"),
-    (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48, "64:ff9b:1::/48", "local-use IPv4/IPv6 translation"),
+    (
+        0x0064_ff9b_0001_0000_0000_0000_0000_0000,
+        48,
+        "64:ff9b:1::/48",
+        "local-use IPv4/IPv6 translation",
+    ),
     (0x0100_0000_0000_0000_0000_0000_0000_0000, 64, "100::/64", "discard-only"),
     (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32, "2001:db8::/32", "documentation"),
-    (0x2001_0000_0000_0000_0000_0000_0000_0000, 23, "2001::/23", "IETF protocol assignments"),
+    (
+        0x2001_0000_0000_0000_0000_0000_0000_0000,
+        23,
+        "2001::/23",
+        "IETF protocol assignments",
+    ),
     (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20, "3fff::/20", "documentation"),
-    (0x5f00_0000_0000_0000_0000_0000_0000_0000, 16, "5f00::/16", "segment routing (SRv6) SIDs"),
+    (
+        0x5f00_0000_0000_0000_0000_0000_0000_0000,
+        16,
+        "5f00::/16",
+        "segment routing (SRv6) SIDs",
+    ),
     (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7, "fc00::/7", "unique local (ULA)"),
     (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10, "fe80::/10", "link-local"),
-    (0xfec0_0000_0000_0000_0000_0000_0000_0000, 10, "fec0::/10", "site-local (deprecated)"),
+    (
+        0xfec0_0000_0000_0000_0000_0000_0000_0000,
+        10,
+        "fec0::/10",
+        "site-local (deprecated)",
+    ),
     (0xff00_0000_0000_0000_0000_0000_0000_0000, 8, "ff00::/8", "multicast"),
 ];
 
@@ -212,10 +250,10 @@ impl PrefixTable {
                 let bits = u32::from(v4);
                 for (len, map) in &self.v4 {
                     let mask = if *len == 0 { 0 } else { u32::MAX << (32 - len) };
-                    if let Some(rules) = map.get(&(bits & mask)) {
-                        if rules.iter().any(|&r| f(r)) {
-                            return;
-                        }
+                    if let Some(rules) = map.get(&(bits & mask))
+                        && rules.iter().any(|&r| f(r))
+                    {
+                        return;
                     }
                 }
             }
@@ -223,10 +261,10 @@ impl PrefixTable {
                 let bits = u128::from(v6);
                 for (len, map) in &self.v6 {
                     let mask = if *len == 0 { 0 } else { u128::MAX << (128 - len) };
-                    if let Some(rules) = map.get(&(bits & mask)) {
-                        if rules.iter().any(|&r| f(r)) {
-                            return;
-                        }
+                    if let Some(rules) = map.get(&(bits & mask))
+                        && rules.iter().any(|&r| f(r))
+                    {
+                        return;
                     }
                 }
             }
@@ -271,10 +309,7 @@ pub(crate) fn parse_cidr(raw: &str) -> Result<IpNet, (String, Option<String>)> {
     };
     if net.trunc() != net {
         let fix = net.trunc();
-        return Err((
-            format!("`{raw}` has host bits set"),
-            Some(format!("did you mean `{fix}`?")),
-        ));
+        return Err((format!("`{raw}` has host bits set"), Some(format!("did you mean `{fix}`?"))));
     }
     Ok(canonical_net(net))
 }

@@ -28,7 +28,7 @@ impl Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -80,7 +80,7 @@ impl Reason {
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -158,7 +158,10 @@ impl<'a> Context<'a> {
     where
         'a: 'b,
     {
-        Context { client: name, now: self.now }
+        Context {
+            client: name,
+            now: self.now,
+        }
     }
     /// The client name.
     pub fn client_name(&self) -> Option<&'a str> {

@@ -195,7 +195,9 @@ mod tests {
     use super::*;
 
     fn dest(s: &str) -> String {
-        Destination::parse_url(s).map(|d| d.to_string()).unwrap_or_else(|e| format!("error: {e}"))
+        Destination::parse_url(s)
+            .map(|d| d.to_string())
+            .unwrap_or_else(|e| format!("error: {e}"))
     }
 
     #[test]

@@ -89,12 +89,9 @@ pub(crate) fn parse_pattern(raw: &str) -> Result<HostPattern, PatternError> {
             // `*.*.x`, `*.a*.x`, ...: suggest the single wildcard that covers any depth.
             let tail = suffix.rsplit('*').next().unwrap_or_default();
             let tail = tail.trim_start_matches('.');
-            let fix = (!tail.is_empty() && !tail.starts_with('.'))
-                .then(|| format!("write `*.{tail}`: a wildcard already matches any depth"));
-            return Err(PatternError::new(
-                format!("`{raw}`: `*` may only be the whole leftmost label"),
-                fix,
-            ));
+            let fix =
+                (!tail.is_empty() && !tail.starts_with('.')).then(|| format!("write `*.{tail}`: a wildcard already matches any depth"));
+            return Err(PatternError::new(format!("`{raw}`: `*` may only be the whole leftmost label"), fix));
         }
         let canonical = canonical_name(suffix).map_err(|e| PatternError {
             message: format!("`{raw}`: {}", e.message),
@@ -228,9 +225,18 @@ mod tests {
             ("*", open),
             ("*.", open),
             ("", None),
-            ("*.*.example.com", Some("write `*.example.com`: a wildcard already matches any depth")),
-            ("api.*.example.com", Some("write `*.example.com` if every name under `example.com` is meant")),
-            ("*api.example.com", Some("write `*.example.com` if every name under `example.com` is meant")),
+            (
+                "*.*.example.com",
+                Some("write `*.example.com`: a wildcard already matches any depth"),
+            ),
+            (
+                "api.*.example.com",
+                Some("write `*.example.com` if every name under `example.com` is meant"),
+            ),
+            (
+                "*api.example.com",
+                Some("write `*.example.com` if every name under `example.com` is meant"),
+            ),
             ("Bücher.example", Some("write `xn--bcher-kva.example`")),
             ("API.example.com", Some("write `api.example.com`")),
             ("*.EXAMPLE.com", Some("write `*.example.com`")),

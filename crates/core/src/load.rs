@@ -105,7 +105,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub struct LoadError {
     file: Option<PathBuf>,
-    kind: LoadErrorKind,
+    kind: Box<LoadErrorKind>,
 }
 
 /// The kind of [`LoadError`].
@@ -124,7 +124,10 @@ pub enum LoadErrorKind {
 
 impl LoadError {
     pub(crate) fn new(kind: LoadErrorKind) -> Self {
-        LoadError { file: None, kind }
+        LoadError {
+            file: None,
+            kind: Box::new(kind),
+        }
     }
     pub(crate) fn with_file(mut self, path: &Path) -> Self {
         self.file = Some(path.to_path_buf());
@@ -140,7 +143,7 @@ impl LoadError {
     }
     /// Every problem found (empty for I/O and format errors).
     pub fn problems(&self) -> &[Problem] {
-        match &self.kind {
+        match &*self.kind {
             LoadErrorKind::Syntax(p) => std::slice::from_ref(p),
             LoadErrorKind::Invalid(ps) => ps,
             _ => &[],
@@ -152,7 +155,7 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let file = self.file.as_ref().map(|p| p.display().to_string());
         let prefix = file.as_deref().unwrap_or("policy");
-        match &self.kind {
+        match &*self.kind {
             LoadErrorKind::Io(e) => write!(f, "cannot read policy file `{prefix}`: {e}"),
             LoadErrorKind::UnknownFormat => write!(
                 f,
@@ -318,8 +321,12 @@ impl<'de> Deserialize<'de> for RawExpires {
 /// Finds the line of a rule field in the source (TOML only: its parser keeps spans).
 pub(crate) struct Locator<'a> {
     src: &'a str,
-    rules: Vec<(RuleKind, Range<usize>, Vec<(String, Range<usize>, Vec<Range<usize>>)>)>,
+    rules: Vec<RuleSpans>,
 }
+
+/// One rule's spans: (kind, the rule, [(field, value, [element])]).
+type RuleSpans = (RuleKind, Range<usize>, Vec<FieldSpans>);
+type FieldSpans = (String, Range<usize>, Vec<Range<usize>>);
 
 impl<'a> Locator<'a> {
     fn none(src: &'a str) -> Self {
@@ -362,7 +369,7 @@ impl<'a> Locator<'a> {
         (line, col)
     }
 
-    fn rule_span(&self, kind: RuleKind, index: usize) -> Option<&(RuleKind, Range<usize>, Vec<(String, Range<usize>, Vec<Range<usize>>)>)> {
+    fn rule_span(&self, kind: RuleKind, index: usize) -> Option<&RuleSpans> {
         self.rules.iter().filter(|r| r.0 == kind).nth(index)
     }
 
@@ -495,7 +502,11 @@ fn suggest_field(name: &str, message: &str) -> Option<String> {
     expected
         .iter()
         .map(|known| {
-            let score = if singular(known) == singular(name) { 0 } else { edit_distance(known, name) };
+            let score = if singular(known) == singular(name) {
+                0
+            } else {
+                edit_distance(known, name)
+            };
             (score, *known)
         })
         .filter(|(score, _)| *score <= 2)
@@ -527,7 +538,13 @@ fn id_fix(id: &str) -> Option<String> {
     let fixed: String = id
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let fixed = fixed.trim_start_matches(['_', '.', '-']).to_string();
     valid_id(&fixed).then(|| format!("write `{fixed}`"))
@@ -584,10 +601,7 @@ impl RuleCtx<'_, '_, '_> {
 }
 
 fn validate(raw: RawPolicy, loc: &Locator<'_>) -> Result<Parsed, LoadError> {
-    let mut ctx = Ctx {
-        loc,
-        problems: Vec::new(),
-    };
+    let mut ctx = Ctx { loc, problems: Vec::new() };
     if raw.version != 1 {
         ctx.top(
             "version",
@@ -610,7 +624,12 @@ fn validate(raw: RawPolicy, loc: &Locator<'_>) -> Result<Parsed, LoadError> {
             };
             if let Some(id) = &raw_rule.id {
                 if let Some((_, k, i)) = seen_ids.iter().find(|(seen, _, _)| seen == id) {
-                    rc.err("id", None, format!("duplicate rule id `{id}` (also {}[{i}])", k.as_str()), Some("give every rule its own id".into()));
+                    rc.err(
+                        "id",
+                        None,
+                        format!("duplicate rule id `{id}` (also {}[{i}])", k.as_str()),
+                        Some("give every rule its own id".into()),
+                    );
                 }
                 seen_ids.push((id.clone(), kind, index));
             }
@@ -636,7 +655,12 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
     let kind = rc.kind;
     let id = match raw.id {
         None => {
-            rc.err("id", None, "missing; every rule needs a unique id", Some("add `id = \"my-rule\"` ([a-z0-9][a-z0-9_.-]*)".into()));
+            rc.err(
+                "id",
+                None,
+                "missing; every rule needs a unique id",
+                Some("add `id = \"my-rule\"` ([a-z0-9][a-z0-9_.-]*)".into()),
+            );
             String::new()
         }
         Some(id) if !valid_id(&id) => {
@@ -669,14 +693,24 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
     match &raw.schemes {
         None if kind == RuleKind::Deny => schemes = SchemeSet::ALL,
         None => schemes.insert(&Scheme::Https),
-        Some(list) if list.is_empty() => rc.err("schemes", None, "empty list", Some("omit `schemes` for the default (allow: [\"https\"]; deny: every scheme)".into())),
+        Some(list) if list.is_empty() => rc.err(
+            "schemes",
+            None,
+            "empty list",
+            Some("omit `schemes` for the default (allow: [\"https\"]; deny: every scheme)".into()),
+        ),
         Some(list) => {
             for (i, s) in list.iter().enumerate() {
                 let parsed = Scheme::parse(s);
                 if matches!(parsed, Scheme::Other(_)) {
                     let lower = s.to_ascii_lowercase();
                     let fix = (!matches!(Scheme::parse(&lower), Scheme::Other(_))).then(|| format!("write `{lower}`"));
-                    rc.err("schemes", Some(i), format!("unknown scheme `{s}`; one of http, https, ws, wss, tcp, udp"), fix);
+                    rc.err(
+                        "schemes",
+                        Some(i),
+                        format!("unknown scheme `{s}`; one of http, https, ws, wss, tcp, udp"),
+                        fix,
+                    );
                 } else {
                     schemes.insert(&parsed);
                 }
@@ -688,14 +722,24 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
         None if kind == RuleKind::Deny => Ports::Any,
         None => {
             if schemes.contains(&Scheme::Tcp) || schemes.contains(&Scheme::Udp) {
-                rc.err("ports", None, "`tcp` and `udp` have no default port", Some("list the ports, e.g. `ports = [5432]`".into()));
+                rc.err(
+                    "ports",
+                    None,
+                    "`tcp` and `udp` have no default port",
+                    Some("list the ports, e.g. `ports = [5432]`".into()),
+                );
             }
             Ports::SchemeDefaults
         }
         Some(RawPorts::Any) => Ports::Any,
         Some(RawPorts::List(list)) => {
             if list.is_empty() {
-                rc.err("ports", None, "empty list", Some("omit `ports` for the schemes' default ports, or write `ports = \"any\"`".into()));
+                rc.err(
+                    "ports",
+                    None,
+                    "empty list",
+                    Some("omit `ports` for the schemes' default ports, or write `ports = \"any\"`".into()),
+                );
             }
             let mut ranges = Vec::new();
             for (i, p) in list.iter().enumerate() {
@@ -717,12 +761,22 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
         (None, RuleKind::Allow) => vec![Mode::Sealed, Mode::Constrained],
         (Some(list), RuleKind::Allow) => {
             if list.is_empty() {
-                rc.err("modes", None, "empty list: the rule would never apply", Some("omit `modes` for both sealed and constrained".into()));
+                rc.err(
+                    "modes",
+                    None,
+                    "empty list: the rule would never apply",
+                    Some("omit `modes` for both sealed and constrained".into()),
+                );
             }
             let mut modes = Vec::new();
             for (i, m) in list.iter().enumerate() {
                 match Mode::parse(m) {
-                    Some(Mode::Open) => rc.err("modes", Some(i), "`open` is not a rule mode: in open mode everything not denied is allowed", Some("use `sealed` and/or `constrained`".into())),
+                    Some(Mode::Open) => rc.err(
+                        "modes",
+                        Some(i),
+                        "`open` is not a rule mode: in open mode everything not denied is allowed",
+                        Some("use `sealed` and/or `constrained`".into()),
+                    ),
                     Some(mode) => {
                         if !modes.contains(&mode) {
                             modes.push(mode);
@@ -744,11 +798,21 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
         (None, _) => None,
         (Some(list), RuleKind::Allow) => {
             if list.is_empty() {
-                rc.err("clients", None, "empty list: the rule would apply to no client", Some("omit `clients` to apply to every client".into()));
+                rc.err(
+                    "clients",
+                    None,
+                    "empty list: the rule would apply to no client",
+                    Some("omit `clients` to apply to every client".into()),
+                );
             }
             for (i, c) in list.iter().enumerate() {
                 if !valid_id(c) {
-                    rc.err("clients", Some(i), format!("`{c}` is not a valid client name: [a-z0-9][a-z0-9_.-]*"), id_fix(c));
+                    rc.err(
+                        "clients",
+                        Some(i),
+                        format!("`{c}` is not a valid client name: [a-z0-9][a-z0-9_.-]*"),
+                        id_fix(c),
+                    );
                 }
             }
             let mut names: Vec<Box<str>> = list.into_iter().map(Into::into).collect();
@@ -761,9 +825,19 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
     let mut resolves_to = Vec::new();
     if let Some(list) = raw.resolves_to {
         if kind == RuleKind::Deny {
-            rc.err("resolves_to", None, "only allow rules can admit resolution into private ranges", Some("remove `resolves_to`".into()));
+            rc.err(
+                "resolves_to",
+                None,
+                "only allow rules can admit resolution into private ranges",
+                Some("remove `resolves_to`".into()),
+            );
         } else if hosts.is_empty() && raw.hosts.as_ref().is_none_or(Vec::is_empty) {
-            rc.err("resolves_to", None, "only applies to name rules (`hosts`)", Some("add the names to `hosts`, or put the ranges in `cidrs`".into()));
+            rc.err(
+                "resolves_to",
+                None,
+                "only applies to name rules (`hosts`)",
+                Some("add the names to `hosts`, or put the ranges in `cidrs`".into()),
+            );
         }
         for (i, c) in list.iter().enumerate() {
             match crate::addr::parse_cidr(c) {
@@ -776,10 +850,7 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
     let expires = match raw.expires {
         None => None,
         Some(RawExpires(s)) => match crate::time::parse_expiry(&s) {
-            Ok(at) => Some(Expiry {
-                at,
-                written: s.into(),
-            }),
+            Ok(at) => Some(Expiry { at, written: s.into() }),
             Err(m) => {
                 rc.err("expires", None, m, None);
                 None
@@ -849,7 +920,10 @@ fn parse_port(p: &RawPort) -> Result<(u16, u16), (String, Option<String>)> {
                 Some((lo, hi)) => {
                     let (lo, hi) = (parse(lo)?, parse(hi)?);
                     if lo > hi {
-                        return Err((format!("range `{s}` is empty (start after end)"), Some(format!("write \"{hi}-{lo}\""))));
+                        return Err((
+                            format!("range `{s}` is empty (start after end)"),
+                            Some(format!("write \"{hi}-{lo}\"")),
+                        ));
                     }
                     Ok((lo, hi))
                 }
@@ -897,10 +971,17 @@ cidrs = ["10.0.0.1/8"]
     fn unknown_keys_are_errors() {
         let got = problems("version = 1\n[[allow]]\nid = \"a\"\nhost = [\"x.example\"]\n");
         assert_eq!(got.len(), 1);
-        assert!(got[0].starts_with("line 4, column 1: rule `a` (allow[0]): unknown field `host`"), "{}", got[0]);
+        assert!(
+            got[0].starts_with("line 4, column 1: rule `a` (allow[0]): unknown field `host`"),
+            "{}",
+            got[0]
+        );
         assert!(got[0].ends_with("did you mean `hosts`?"), "{}", got[0]);
         let got = problems("version = 1\nmodee = \"open\"\n");
-        assert!(got[0].contains("unknown field `modee`") && got[0].contains("did you mean `mode`?"), "{got:?}");
+        assert!(
+            got[0].contains("unknown field `modee`") && got[0].contains("did you mean `mode`?"),
+            "{got:?}"
+        );
     }
 
     #[test]
@@ -909,17 +990,47 @@ cidrs = ["10.0.0.1/8"]
             ("[[allow]]\nhosts = [\"a.example\"]", "field `id`: missing"),
             ("[[allow]]\nid = \"Bad Id\"\nhosts = [\"a.example\"]", "write `bad-id`"),
             ("[[allow]]\nid = \"a\"", "at least one of `hosts` or `cidrs`"),
-            ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nschemes = [\"tcp\"]", "`tcp` and `udp` have no default port"),
-            ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nschemes = [\"HTTPS\"]", "write `https`"),
+            (
+                "[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nschemes = [\"tcp\"]",
+                "`tcp` and `udp` have no default port",
+            ),
+            (
+                "[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nschemes = [\"HTTPS\"]",
+                "write `https`",
+            ),
             ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nports = [0]", "out of range"),
-            ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nports = [\"9000-8000\"]", "start after end"),
-            ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nmodes = [\"open\"]", "`open` is not a rule mode"),
-            ("[[allow]]\nid = \"a\"\ncidrs = [\"10.0.0.0/8\"]\nresolves_to = [\"10.0.0.0/8\"]", "only applies to name rules"),
-            ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nexpires = \"next week\"", "field `expires`"),
-            ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\n[[deny]]\nid = \"a\"\ncidrs = [\"10.0.0.0/8\"]", "duplicate rule id `a`"),
-            ("[[deny]]\nid = \"d\"\ncidrs = [\"10.0.0.0/8\"]\nmodes = [\"sealed\"]", "deny rules apply in every mode"),
-            ("[[deny]]\nid = \"d\"\ncidrs = [\"10.0.0.0/8\"]\nclients = [\"x\"]", "deny rules apply to every client"),
-            ("[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nowner = \" \"", "field `owner`: empty"),
+            (
+                "[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nports = [\"9000-8000\"]",
+                "start after end",
+            ),
+            (
+                "[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nmodes = [\"open\"]",
+                "`open` is not a rule mode",
+            ),
+            (
+                "[[allow]]\nid = \"a\"\ncidrs = [\"10.0.0.0/8\"]\nresolves_to = [\"10.0.0.0/8\"]",
+                "only applies to name rules",
+            ),
+            (
+                "[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nexpires = \"next week\"",
+                "field `expires`",
+            ),
+            (
+                "[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\n[[deny]]\nid = \"a\"\ncidrs = [\"10.0.0.0/8\"]",
+                "duplicate rule id `a`",
+            ),
+            (
+                "[[deny]]\nid = \"d\"\ncidrs = [\"10.0.0.0/8\"]\nmodes = [\"sealed\"]",
+                "deny rules apply in every mode",
+            ),
+            (
+                "[[deny]]\nid = \"d\"\ncidrs = [\"10.0.0.0/8\"]\nclients = [\"x\"]",
+                "deny rules apply to every client",
+            ),
+            (
+                "[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nowner = \" \"",
+                "field `owner`: empty",
+            ),
         ];
         for (body, want) in cases {
             let got = problems(&format!("version = 1\n{body}\n"));
@@ -930,8 +1041,11 @@ cidrs = ["10.0.0.1/8"]
 
     #[test]
     fn unquoted_toml_dates_are_read() {
-        let parsed = parse("version = 1\n[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nexpires = 2027-01-31\n", Format::Toml)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let parsed = parse(
+            "version = 1\n[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nexpires = 2027-01-31\n",
+            Format::Toml,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parsed.allow[0].expires().unwrap().to_rfc3339(), "2027-02-01T00:00:00Z");
     }
 

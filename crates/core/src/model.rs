@@ -11,19 +11,15 @@ use crate::host::HostPattern;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
+#[derive(Default)]
 pub enum Mode {
     /// Deny everything except the allowlist. The default.
+    #[default]
     Sealed,
     /// The allowlist plus rules marked for constrained mode only.
     Constrained,
     /// Allow everything except `deny` rules.
     Open,
-}
-
-impl Default for Mode {
-    fn default() -> Self {
-        Mode::Sealed
-    }
 }
 
 impl Mode {
@@ -54,7 +50,7 @@ impl Mode {
 
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -82,7 +78,7 @@ impl Enforcement {
 
 impl fmt::Display for Enforcement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -161,7 +157,7 @@ impl Scheme {
 
 impl fmt::Display for Scheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

@@ -98,19 +98,19 @@ impl Index {
                 if !is_matchable_name(name) {
                     return;
                 }
-                if let Some(rules) = self.exact.get(&**name) {
-                    if rules.iter().any(|&r| f(r)) {
-                        return;
-                    }
+                if let Some(rules) = self.exact.get(&**name)
+                    && rules.iter().any(|&r| f(r))
+                {
+                    return;
                 }
                 if self.suffix.is_empty() {
                     return;
                 }
                 for (dot, _) in name.match_indices('.') {
-                    if let Some(rules) = self.suffix.get(&name[dot + 1..]) {
-                        if rules.iter().any(|&r| f(r)) {
-                            return;
-                        }
+                    if let Some(rules) = self.suffix.get(&name[dot + 1..])
+                        && rules.iter().any(|&r| f(r))
+                    {
+                        return;
                     }
                 }
             }
@@ -193,7 +193,13 @@ impl Policy {
     /// Parses a policy in the given format.
     pub fn from_str_format(src: &str, format: Format) -> Result<Policy, LoadError> {
         let parsed = crate::load::parse(src, format)?;
-        Ok(Policy::compile(parsed.mode, parsed.enforcement, parsed.floor, parsed.allow, parsed.deny))
+        Ok(Policy::compile(
+            parsed.mode,
+            parsed.enforcement,
+            parsed.floor,
+            parsed.allow,
+            parsed.deny,
+        ))
     }
 
     /// Parses a TOML policy.
@@ -393,7 +399,11 @@ impl Policy {
         let mode = self.mode;
         self.allow_index.for_each_candidate(host, |i| {
             let rule = &self.allow[i as usize];
-            let applies = if mode == Mode::Open { rule.applies_to(rule.modes[0], cx.client) } else { rule.applies_to(mode, cx.client) };
+            let applies = if mode == Mode::Open {
+                rule.applies_to(rule.modes[0], cx.client)
+            } else {
+                rule.applies_to(mode, cx.client)
+            };
             let ok = applies && rule.is_live_at(cx.now) && rule.covers(scheme, port) == (true, true);
             if ok {
                 hit = Some(rule);
@@ -409,13 +419,13 @@ impl Policy {
             return self.decision(Verdict::Deny, Reason::DeniedByRule, Some(rule), Some(dest));
         }
         if self.mode == Mode::Open {
-            if let (true, Host::Ip(ip)) = (self.floor, host) {
-                if !crate::addr::is_public(*ip) {
-                    return match self.allow_match(host, scheme, port, cx) {
-                        Some(rule) => self.decision(Verdict::Allow, Reason::AllowedByRule, Some(rule), Some(dest)),
-                        None => self.decision(Verdict::Deny, Reason::ForbiddenAddress, None, Some(dest)),
-                    };
-                }
+            if let (true, Host::Ip(ip)) = (self.floor, host)
+                && !crate::addr::is_public(*ip)
+            {
+                return match self.allow_match(host, scheme, port, cx) {
+                    Some(rule) => self.decision(Verdict::Allow, Reason::AllowedByRule, Some(rule), Some(dest)),
+                    None => self.decision(Verdict::Deny, Reason::ForbiddenAddress, None, Some(dest)),
+                };
             }
             return self.decision(Verdict::Allow, Reason::OpenMode, None, Some(dest));
         }
@@ -516,7 +526,11 @@ impl Policy {
                     why: DropReason::NotTheDestination,
                 })
                 .collect();
-            return Admission { decision, admitted, dropped };
+            return Admission {
+                decision,
+                admitted,
+                dropped,
+            };
         }
         let matched = (decision.reason == Reason::AllowedByRule).then(|| decision.rule.clone()).flatten();
         let floor = self.mode != Mode::Open || self.floor;
@@ -543,11 +557,22 @@ impl Policy {
         if !decision.enforced {
             admitted = addrs.to_vec();
         }
-        Admission { decision, admitted, dropped }
+        Admission {
+            decision,
+            admitted,
+            dropped,
+        }
     }
 
     /// Why `addr` may not be used for `dest`, or `None` when it is admitted.
-    fn refuse_address(&self, addr: IpAddr, dest: &Destination, matched: Option<&Rule>, floor: bool, cx: &Context<'_>) -> Option<DropReason> {
+    fn refuse_address(
+        &self,
+        addr: IpAddr,
+        dest: &Destination,
+        matched: Option<&Rule>,
+        floor: bool,
+        cx: &Context<'_>,
+    ) -> Option<DropReason> {
         let as_host = Host::Ip(crate::addr::canonical_ip(addr));
         if let Some(rule) = self.deny_match(&as_host, dest.scheme(), dest.port(), cx) {
             return Some(DropReason::DeniedByRule(rule.id.clone()));
@@ -612,7 +637,9 @@ id = "a"
         )
         .unwrap();
         assert_eq!(a.digest(), json.digest());
-        let c = policy("version = 1\n[[allow]]\nid = \"b\"\nhosts = [\"a.example\", \"b.example\"]\nowner = \"y\"\n[[allow]]\nid = \"a\"\ncidrs = [\"10.0.0.0/8\"]\n");
+        let c = policy(
+            "version = 1\n[[allow]]\nid = \"b\"\nhosts = [\"a.example\", \"b.example\"]\nowner = \"y\"\n[[allow]]\nid = \"a\"\ncidrs = [\"10.0.0.0/8\"]\n",
+        );
         assert_ne!(a.digest(), c.digest(), "metadata is part of the identity");
         assert!(a.digest().to_string().starts_with("sha256:"));
         assert_eq!(a.digest().to_string().len(), 7 + 64);

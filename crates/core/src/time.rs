@@ -55,7 +55,10 @@ pub fn parse_instant(s: &str) -> Result<SystemTime, String> {
     }
     let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("`{s}` is not a date or an RFC 3339 instant ({e})"))?;
     if dt.offset() != UtcOffset::UTC {
-        return Err(format!("`{s}` is not in UTC; write it with `Z`, e.g. `{}`", format_rfc3339(to_system(dt))));
+        return Err(format!(
+            "`{s}` is not in UTC; write it with `Z`, e.g. `{}`",
+            format_rfc3339(to_system(dt))
+        ));
     }
     Ok(to_system(dt))
 }
@@ -110,6 +113,9 @@ mod tests {
         assert!(parse_expiry("2027-01-31T18:30:00+02:00").unwrap_err().contains("not in UTC"));
         assert!(parse_expiry("2027-02-30").is_err());
         assert!(parse_expiry("tomorrow").is_err());
-        assert_eq!(parse_expiry("2027-01-31T18:30:00+00:00").unwrap(), parse_expiry("2027-01-31T18:30:00Z").unwrap());
+        assert_eq!(
+            parse_expiry("2027-01-31T18:30:00+00:00").unwrap(),
+            parse_expiry("2027-01-31T18:30:00Z").unwrap()
+        );
     }
 }

@@ -22,7 +22,11 @@ fn decide(policy: &Policy, case: &cases::Case, now: std::time::SystemTime) -> (S
         );
         decision = policy.admit_decided(decision, &addrs, &cx).decision().clone();
     }
-    let verdict = if decision.reason() == Reason::Invalid { "invalid" } else { decision.verdict().as_str() };
+    let verdict = if decision.reason() == Reason::Invalid {
+        "invalid"
+    } else {
+        decision.verdict().as_str()
+    };
     (
         verdict.to_string(),
         decision.reason().as_str().to_string(),
@@ -56,7 +60,12 @@ fn decision_cases() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {count} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(count > 100, "only {count} cases ran");
 }
 
@@ -67,7 +76,10 @@ fn invalid_policies_fail_with_located_errors() {
             Ok(_) => panic!("{} loaded but must not", path.display()),
             Err(e) => e.to_string(),
         };
-        assert!(err.contains(&*path.file_name().unwrap().to_string_lossy()), "error does not name the file: {err}");
+        assert!(
+            err.contains(&*path.file_name().unwrap().to_string_lossy()),
+            "error does not name the file: {err}"
+        );
         for want in expect {
             assert!(err.contains(&want), "{}:\n  want: {want}\n  got:  {err}", path.display());
         }
@@ -75,9 +87,7 @@ fn invalid_policies_fail_with_located_errors() {
 }
 
 #[test]
-fn example_policies_load() {
-    let root = cases::testdata_dir().join("..");
-    for path in [root.join("examples/policy.toml")] {
-        Policy::from_path(&path).unwrap_or_else(|e| panic!("{e}"));
-    }
+fn example_policy_loads() {
+    let path = cases::testdata_dir().join("../examples/policy.toml");
+    Policy::from_path(&path).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -84,7 +84,11 @@ fn one_event_per_decision_with_fields_and_no_secrets() {
     ] {
         assert!(lines[0].contains(field), "missing {field}: {}", lines[0]);
     }
-    assert!(lines[1].contains("WARN") && lines[1].contains("reason=\"no_matching_rule\""), "{}", lines[1]);
+    assert!(
+        lines[1].contains("WARN") && lines[1].contains("reason=\"no_matching_rule\""),
+        "{}",
+        lines[1]
+    );
     assert!(lines[2].contains("WARN") && lines[2].contains("reason=\"invalid\""), "{}", lines[2]);
 }
 
@@ -122,5 +126,8 @@ fn display_and_debug_of_decisions_hold_no_secrets() {
             assert!(!text.contains(secret), "{text}");
         }
     }
-    assert_eq!(d.to_string(), "egress denied: no_matching_rule for https://evil.example:443 [mode sealed, policy generation 1]");
+    assert_eq!(
+        d.to_string(),
+        "egress denied: no_matching_rule for https://evil.example:443 [mode sealed, policy generation 1]"
+    );
 }

@@ -1,0 +1,245 @@
+//! The compiled matcher agrees with a naive reference written straight from
+//! DESIGN.md §3.3 (linear scan over rules, string suffix checks), over generated
+//! policies and destinations. Deterministic: a fixed-seed generator, no extra crates.
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use egress_policy_core::{Context, Destination, Host, HostPattern, Mode, Policy, Ports, Reason, Rule, Verdict};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+const LABELS: &[&str] = &["a", "b", "api", "cdn", "x", "example", "com"];
+const SCHEMES: &[&str] = &["http", "https", "ws", "wss"];
+const CLIENTS: &[&str] = &["billing", "webhooks"];
+
+fn name(rng: &mut Rng, max_labels: u64) -> String {
+    let n = 1 + rng.next() % max_labels;
+    (0..n).map(|_| *rng.pick(LABELS)).collect::<Vec<_>>().join(".")
+}
+
+fn gen_policy(rng: &mut Rng) -> String {
+    let mode = *rng.pick(&["sealed", "constrained", "open"]);
+    let mut out = format!("version = 1\nmode = \"{mode}\"\n");
+    let rules = 1 + rng.next() % 6;
+    for i in 0..rules {
+        let deny = rng.chance(25);
+        out.push_str(if deny { "[[deny]]\n" } else { "[[allow]]\n" });
+        out.push_str(&format!("id = \"r{i}\"\n"));
+        let mut hosts = Vec::new();
+        for _ in 0..rng.next() % 3 {
+            let n = name(rng, 3);
+            hosts.push(if rng.chance(40) { format!("\"*.{n}\"") } else { format!("\"{n}\"") });
+        }
+        let mut cidrs = Vec::new();
+        if rng.chance(40) || hosts.is_empty() {
+            let c = *rng.pick(&[
+                "10.0.0.0/8",
+                "10.1.0.0/16",
+                "127.0.0.1/32",
+                "192.0.2.0/24",
+                "2001:db8::/32",
+                "::ffff:10.2.0.0/112",
+                "0.0.0.0/0",
+            ]);
+            cidrs.push(format!("\"{c}\""));
+        }
+        if !hosts.is_empty() {
+            out.push_str(&format!("hosts = [{}]\n", hosts.join(", ")));
+        }
+        if !cidrs.is_empty() {
+            out.push_str(&format!("cidrs = [{}]\n", cidrs.join(", ")));
+        }
+        if rng.chance(50) {
+            let a = *rng.pick(SCHEMES);
+            let b = *rng.pick(SCHEMES);
+            out.push_str(&format!("schemes = [\"{a}\", \"{b}\"]\n"));
+        }
+        match rng.next() % 4 {
+            0 => out.push_str("ports = \"any\"\n"),
+            1 => out.push_str("ports = [443, \"8000-8099\"]\n"),
+            2 => out.push_str("ports = [80]\n"),
+            _ => {}
+        }
+        if !deny {
+            if rng.chance(25) {
+                out.push_str("modes = [\"constrained\"]\n");
+            }
+            if rng.chance(20) {
+                out.push_str(&format!("clients = [\"{}\"]\n", rng.pick(CLIENTS)));
+            }
+        }
+        if rng.chance(20) {
+            out.push_str("expires = \"2026-01-01\"\n");
+        }
+    }
+    out
+}
+
+fn gen_url(rng: &mut Rng) -> String {
+    let scheme = *rng.pick(SCHEMES);
+    let host = match rng.next() % 10 {
+        0 => rng
+            .pick(&[
+                "10.1.2.3",
+                "127.0.0.1",
+                "192.0.2.9",
+                "[2001:db8::1]",
+                "[::ffff:10.2.0.5]",
+                "8.8.8.8",
+                "0x7f.1",
+            ])
+            .to_string(),
+        1 => format!("{}.", name(rng, 4)),
+        2 => format!("{}..", name(rng, 4)),
+        3 => format!("*.{}", name(rng, 3)),
+        4 => name(rng, 4).to_uppercase(),
+        _ => name(rng, 5),
+    };
+    let port = match rng.next() % 4 {
+        0 => ":443".to_string(),
+        1 => ":8050".to_string(),
+        2 => ":80".to_string(),
+        _ => String::new(),
+    };
+    format!("{scheme}://{host}{port}/")
+}
+
+/// The reference: DESIGN.md §3.3 as a linear scan.
+fn reference(policy: &Policy, dest: &Destination, client: Option<&str>, now: SystemTime) -> (Verdict, Reason) {
+    let host_matches = |rule: &Rule| match dest.host() {
+        Host::Name(n) => rule.hosts().iter().any(|p| naive_pattern(p, n)),
+        Host::Ip(ip) => rule.cidrs().iter().any(|c| c.contains(ip)),
+    };
+    let port_ok = |rule: &Rule| match rule.ports() {
+        Ports::Any => true,
+        Ports::SchemeDefaults => dest.scheme().default_port() == Some(dest.port()),
+        Ports::Ranges(r) => r.iter().any(|(lo, hi)| (*lo..=*hi).contains(&dest.port())),
+        _ => unreachable!(),
+    };
+    let live = |rule: &Rule| rule.expires().is_none_or(|e| now < e.at());
+    for rule in policy.deny_rules() {
+        if live(rule) && host_matches(rule) && rule.schemes().contains(dest.scheme()) && port_ok(rule) {
+            return (Verdict::Deny, Reason::DeniedByRule);
+        }
+    }
+    if policy.mode() == Mode::Open {
+        return (Verdict::Allow, Reason::OpenMode);
+    }
+    let active = |rule: &Rule| {
+        rule.modes().contains(&policy.mode()) && rule.clients().is_none_or(|cs| client.is_some_and(|c| cs.iter().any(|x| &**x == c)))
+    };
+    let candidates: Vec<&Rule> = policy.allow_rules().filter(|r| active(r) && host_matches(r)).collect();
+    if candidates
+        .iter()
+        .any(|r| live(r) && r.schemes().contains(dest.scheme()) && port_ok(r))
+    {
+        return (Verdict::Allow, Reason::AllowedByRule);
+    }
+    if candidates
+        .iter()
+        .any(|r| !live(r) && r.schemes().contains(dest.scheme()) && port_ok(r))
+    {
+        return (Verdict::Deny, Reason::RuleExpired);
+    }
+    if candidates.iter().any(|r| live(r) && r.schemes().contains(dest.scheme())) {
+        return (Verdict::Deny, Reason::PortNotAllowed);
+    }
+    if candidates.iter().any(|r| live(r)) {
+        return (Verdict::Deny, Reason::SchemeNotAllowed);
+    }
+    (Verdict::Deny, Reason::NoMatchingRule)
+}
+
+fn naive_pattern(p: &HostPattern, name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.iter().any(|l| l.is_empty() || *l == "*") {
+        return false;
+    }
+    match p {
+        HostPattern::Exact(e) => **e == *name,
+        HostPattern::Wildcard(suffix) => {
+            let s: Vec<&str> = suffix.split('.').collect();
+            labels.len() > s.len() && labels[labels.len() - s.len()..] == s[..]
+        }
+    }
+}
+
+#[test]
+fn compiled_matcher_agrees_with_the_reference() {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let now = UNIX_EPOCH + Duration::from_secs(1_780_000_000); // 2026-05-28
+    let mut decided = 0;
+    let mut allowed = 0;
+    for _ in 0..400 {
+        let src = gen_policy(&mut rng);
+        let policy = Policy::from_toml_str(&src).unwrap_or_else(|e| panic!("generated policy must load: {e}\n{src}"));
+        for _ in 0..60 {
+            let url = gen_url(&mut rng);
+            let Ok(dest) = Destination::parse_url(&url) else { continue };
+            for client in [None, Some("billing")] {
+                let got = policy.decide_with(&dest, &Context::at(now).with_client(client));
+                let want = reference(&policy, &dest, client, now);
+                assert_eq!((got.verdict(), got.reason()), want, "{url} client={client:?}\n{src}");
+                if let Some(rule) = got.rule() {
+                    if got.reason() == Reason::AllowedByRule {
+                        assert!(rule.modes().contains(&policy.mode()), "rule reported must be active");
+                    }
+                }
+                decided += 1;
+                allowed += usize::from(got.is_allow());
+            }
+        }
+    }
+    assert!(
+        decided > 20_000 && allowed > 1_000,
+        "weak generator: {decided} decided, {allowed} allowed"
+    );
+}
+
+#[test]
+fn admission_never_admits_a_special_address_without_a_rule() {
+    let policy = Policy::from_toml_str("version = 1\n[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\n").unwrap();
+    let dest = Destination::parse_url("https://a.example/").unwrap();
+    let mut rng = Rng(42);
+    for _ in 0..20_000 {
+        let v = rng.next();
+        let addr: IpAddr = if v % 2 == 0 {
+            IpAddr::from((rng.next() as u32).to_be_bytes())
+        } else {
+            // Bias towards embeddings of IPv4 in IPv6.
+            let v4 = rng.next() as u32;
+            let prefix: u128 = *rng.pick(&[0xffff_u128 << 32, 0x64_ff9b_u128 << 96, 0, 0x2002_u128 << 112]);
+            let bits = if prefix >> 112 == 0x2002 {
+                prefix | (u128::from(v4) << 80)
+            } else {
+                prefix | u128::from(v4)
+            };
+            IpAddr::from(bits.to_be_bytes())
+        };
+        let admitted = !policy.admit(&dest, &[addr], &Context::now()).admitted().is_empty();
+        assert_eq!(admitted, egress_policy_core::is_public(addr), "{addr}");
+        if let IpAddr::V6(v6) = addr {
+            for inner in egress_policy_core::embedded_ipv4(v6) {
+                if !egress_policy_core::is_public(IpAddr::V4(inner)) {
+                    assert!(!admitted, "{addr} embeds {inner}");
+                }
+            }
+        }
+    }
+}

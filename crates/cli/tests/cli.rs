@@ -1,5 +1,7 @@
 //! The real `egress-policy` binary against the shared `testdata/`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the test failing
+
 #[path = "../../../testdata/cases.rs"]
 mod cases;
 

@@ -1,5 +1,7 @@
 //! Audit events: one per decision, the DESIGN.md §4 fields, never a secret.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the test failing
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

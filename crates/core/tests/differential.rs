@@ -2,6 +2,8 @@
 //! DESIGN.md §3.3 (linear scan over rules, string suffix checks), over generated
 //! policies and destinations. Deterministic: a fixed-seed generator, no extra crates.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the test failing
+
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -196,10 +198,10 @@ fn compiled_matcher_agrees_with_the_reference() {
                 let got = policy.decide_with(&dest, &Context::at(now).with_client(client));
                 let want = reference(&policy, &dest, client, now);
                 assert_eq!((got.verdict(), got.reason()), want, "{url} client={client:?}\n{src}");
-                if let Some(rule) = got.rule() {
-                    if got.reason() == Reason::AllowedByRule {
-                        assert!(rule.modes().contains(&policy.mode()), "rule reported must be active");
-                    }
+                if let Some(rule) = got.rule()
+                    && got.reason() == Reason::AllowedByRule
+                {
+                    assert!(rule.modes().contains(&policy.mode()), "rule reported must be active");
                 }
                 decided += 1;
                 allowed += usize::from(got.is_allow());
@@ -219,7 +221,7 @@ fn admission_never_admits_a_special_address_without_a_rule() {
     let mut rng = Rng(42);
     for _ in 0..20_000 {
         let v = rng.next();
-        let addr: IpAddr = if v % 2 == 0 {
+        let addr: IpAddr = if v.is_multiple_of(2) {
             IpAddr::from((rng.next() as u32).to_be_bytes())
         } else {
             // Bias towards embeddings of IPv4 in IPv6.

@@ -1,5 +1,7 @@
 //! The data-driven decision suite over `testdata/` (shared with the CLI tests).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the test failing
+
 #[path = "../../../testdata/cases.rs"]
 mod cases;
 

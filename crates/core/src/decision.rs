@@ -251,3 +251,54 @@ impl fmt::Display for Decision {
         write!(f, " [mode {}, policy generation {}]", self.mode, self.policy.generation)
     }
 }
+
+/// The error an enforcing integration returns for a blocked destination.
+///
+/// One small type shared by every integration (tower, hyper, reqwest), found in
+/// an error chain by downcasting, the way tower's `Elapsed` is:
+///
+/// ```
+/// use egress_policy_core::{Denied, Policy};
+/// let policy = Policy::from_toml_str("version = 1\n")?;
+/// let err: Box<dyn std::error::Error + Send + Sync> = Box::new(Denied::new(policy.decide_url("https://evil.example/")));
+/// let denied = err.downcast_ref::<Denied>().expect("a Denied");
+/// assert_eq!(denied.decision().reason().as_str(), "no_matching_rule");
+/// assert_eq!(err.to_string(), "egress denied: no_matching_rule for https://evil.example:443 [mode sealed, policy generation 1]");
+/// # Ok::<(), egress_policy_core::LoadError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Denied {
+    decision: Box<Decision>,
+}
+
+impl Denied {
+    /// Wraps a blocking decision.
+    pub fn new(decision: Decision) -> Denied {
+        Denied {
+            decision: Box::new(decision),
+        }
+    }
+    /// The decision that blocked.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+    /// Finds a `Denied` in an error's `source()` chain (the error itself included).
+    pub fn find<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Denied> {
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(e) = cur {
+            if let Some(d) = e.downcast_ref::<Denied>() {
+                return Some(d);
+            }
+            cur = e.source();
+        }
+        None
+    }
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.decision, f)
+    }
+}
+
+impl std::error::Error for Denied {}

@@ -1,0 +1,62 @@
+//! tower middleware for egress-policy.
+//!
+//! # Overview
+//!
+//! - [`EnforcePolicyLayer`] wraps any client `Service<http::Request<B>>` (a
+//!   hyper-util `Client`, a reqwest `Client` through its tower impl, your own
+//!   stack). It reads the live [`SharedPolicy`] once per request and decides on the
+//!   request's destination **before any I/O**. A blocked request fails with a
+//!   [`Denied`] error and the inner service is never called. Under `observe` the
+//!   request goes through and the would-deny is logged. The [`Decision`] is put in
+//!   the request's extensions for inner layers.
+//! - [`SetSealedModeHeaderLayer`] is for the inbound side: it stamps
+//!   `X-Sealed-Mode: true|false` on every response, overwriting what a handler or
+//!   upstream set, re-reading the live policy for each response.
+//!
+//! Redirects followed by a layer *outside* this one (tower-http's
+//! `FollowRedirect`) re-enter it for every hop and are checked; the hyper
+//! connector of `egress-policy-hyper` is the catch-all below.
+//!
+//! # Example
+//!
+//! ```
+//! use egress_policy_core::{Denied, Policy, SharedPolicy};
+//! use egress_policy_tower::EnforcePolicyLayer;
+//! use tower::{Layer, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let policy = SharedPolicy::new(Policy::from_toml_str(r#"
+//!     version = 1
+//!     [[allow]]
+//!     id = "api"
+//!     hosts = ["api.example.com"]
+//! "#)?);
+//! let inner = service_fn(|_req: http::Request<()>| async { Ok::<_, std::convert::Infallible>(http::Response::new(())) });
+//! let svc = EnforcePolicyLayer::new(policy).layer(inner);
+//!
+//! let ok = svc.clone().oneshot(http::Request::get("https://api.example.com/").body(())?).await;
+//! assert!(ok.is_ok());
+//!
+//! let err = svc.oneshot(http::Request::get("https://evil.example.com/").body(())?).await.unwrap_err();
+//! let denied = err.downcast_ref::<Denied>().expect("denied");
+//! assert_eq!(denied.decision().reason().as_str(), "no_matching_rule");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is 1.89.
+
+#![forbid(unsafe_code)]
+
+pub mod enforce;
+pub mod sealed_header;
+
+pub use egress_policy_core::{Decision, Denied, SharedPolicy};
+pub use enforce::{EnforcePolicy, EnforcePolicyLayer, destination_url};
+pub use sealed_header::{POLICY_DIGEST, POLICY_GENERATION, SEALED_MODE, SetSealedModeHeader, SetSealedModeHeaderLayer};
+
+/// The error type of the middleware: the inner error, or [`Denied`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,150 @@
+//! EnforcePolicyLayer around a real hyper-util client, against real servers on
+//! 127.0.0.1. "Must not connect" is the server's accepted-connection count.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the test failing
+
+use bytes::Bytes;
+use egress_policy_core::{Decision, Denied, Policy, Reason, SharedPolicy};
+use egress_policy_testkit::{CountingServer, LogCapture};
+use egress_policy_tower::{BoxError, EnforcePolicyLayer};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tower::{Layer, Service, ServiceExt};
+
+type HyperClient = Client<hyper_util::client::legacy::connect::HttpConnector, Empty<Bytes>>;
+
+fn hyper_client() -> HyperClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+fn policy(src: &str) -> SharedPolicy {
+    SharedPolicy::new(Policy::from_toml_str(src).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn allow_loopback_port(port: u16) -> String {
+    format!("version = 1\n[[allow]]\nid = \"upstream\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{port}]\n")
+}
+
+fn get(url: &str) -> http::Request<Empty<Bytes>> {
+    http::Request::get(url).body(Empty::new()).unwrap()
+}
+
+async fn send<S>(svc: S, url: &str) -> Result<String, BoxError>
+where
+    S: Service<http::Request<Empty<Bytes>>, Response = http::Response<hyper::body::Incoming>, Error = BoxError>,
+{
+    let res = svc.oneshot(get(url)).await?;
+    let body = res.into_body().collect().await?.to_bytes();
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+fn denied_reason(err: &BoxError) -> Reason {
+    err.downcast_ref::<Denied>()
+        .unwrap_or_else(|| panic!("not a Denied: {err}"))
+        .decision()
+        .reason()
+}
+
+#[tokio::test]
+async fn allowed_destination_reaches_the_upstream() {
+    let up = CountingServer::ok().await;
+    let svc = EnforcePolicyLayer::new(policy(&allow_loopback_port(up.port()))).layer(hyper_client());
+    let body = send(svc, &up.url("/hello?x=1")).await.unwrap();
+    assert_eq!(body, format!("ok from {}", up.port()));
+    assert_eq!(up.connections(), 1);
+}
+
+#[tokio::test]
+async fn denied_destinations_fail_without_a_connection() {
+    let allowed = CountingServer::ok().await;
+    let other = CountingServer::ok().await;
+    let p = policy(&format!(
+        "{}\n[[allow]]\nid = \"tls-only\"\ncidrs = [\"127.0.0.2/32\"]\nports = \"any\"\n",
+        allow_loopback_port(allowed.port())
+    ));
+    let svc = EnforcePolicyLayer::new(p).layer(hyper_client());
+    let cases = [
+        // by IP literal: another loopback server no rule names
+        (other.url("/"), Reason::PortNotAllowed),
+        // the same, spelled as hex / integer / mapped IPv6
+        (format!("http://0x7f.1:{}/", other.port()), Reason::PortNotAllowed),
+        (format!("http://2130706433:{}/", other.port()), Reason::PortNotAllowed),
+        (format!("http://[::ffff:127.0.0.1]:{}/", other.port()), Reason::PortNotAllowed),
+        // by name
+        (format!("http://localhost:{}/", other.port()), Reason::NoMatchingRule),
+        // by scheme: 127.0.0.2 is https-only
+        (format!("http://127.0.0.2:{}/", other.port()), Reason::SchemeNotAllowed),
+        // by port: https scheme to the allowed address on a port no rule names
+        (format!("https://127.0.0.1:{}/", other.port()), Reason::SchemeNotAllowed),
+    ];
+    for (url, reason) in cases {
+        let err = send(svc.clone(), &url).await.expect_err(&url);
+        assert_eq!(denied_reason(&err), reason, "{url}");
+    }
+    assert_eq!(other.connections(), 0, "a denied destination was contacted");
+    assert_eq!(allowed.connections(), 0);
+}
+
+#[tokio::test]
+async fn relative_uris_use_the_host_header_or_are_denied() {
+    let up = CountingServer::ok().await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Decision>::new()));
+    let seen2 = seen.clone();
+    let inner = tower::service_fn(move |req: http::Request<Empty<Bytes>>| {
+        seen2
+            .lock()
+            .unwrap()
+            .push(req.extensions().get::<Decision>().cloned().expect("decision in extensions"));
+        async { Ok::<_, std::convert::Infallible>(http::Response::new(())) }
+    });
+    let p = policy(&allow_loopback_port(up.port()));
+    let svc = EnforcePolicyLayer::new(p)
+        .default_scheme(egress_policy_core::Scheme::Http)
+        .layer(inner);
+    let req = http::Request::get("/x")
+        .header("host", format!("127.0.0.1:{}", up.port()))
+        .body(Empty::new())
+        .unwrap();
+    svc.clone().oneshot(req).await.unwrap();
+    assert_eq!(seen.lock().unwrap()[0].rule().unwrap().id(), "upstream");
+    let err = svc.oneshot(http::Request::get("/x").body(Empty::new()).unwrap()).await.unwrap_err();
+    assert_eq!(denied_reason(&err), Reason::Invalid);
+    assert_eq!(seen.lock().unwrap().len(), 1, "the inner service ran for a denied request");
+}
+
+#[tokio::test]
+async fn observe_mode_lets_requests_through_and_logs_the_would_deny() {
+    let up = CountingServer::ok().await;
+    let logs = LogCapture::global();
+    let p = policy("version = 1\nenforcement = \"observe\"\n");
+    let svc = EnforcePolicyLayer::new(p).layer(hyper_client());
+    let body = send(svc, &up.url("/secret?token=abc")).await.unwrap();
+    assert!(body.starts_with("ok from"));
+    assert_eq!(up.connections(), 1);
+    let lines = logs.lines_with(&format!("port={}", up.port()));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains("WARN"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("verdict=\"deny\"") && lines[0].contains("enforced=false"),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[0].contains("secret") && !lines[0].contains("token"), "{}", lines[0]);
+}
+
+#[tokio::test]
+async fn a_policy_swap_denies_the_next_request_despite_a_pooled_connection() {
+    let up = CountingServer::ok().await;
+    let p = policy(&allow_loopback_port(up.port()));
+    let svc = EnforcePolicyLayer::new(p.clone()).layer(hyper_client());
+    send(svc.clone(), &up.url("/")).await.unwrap();
+    send(svc.clone(), &up.url("/")).await.unwrap();
+    assert_eq!((up.connections(), up.requests()), (1, 2), "the connection is pooled");
+    p.store(Policy::from_toml_str("version = 1\n").unwrap());
+    let err = send(svc, &up.url("/")).await.unwrap_err();
+    let denied = err.downcast_ref::<Denied>().unwrap();
+    assert_eq!(denied.decision().reason(), Reason::NoMatchingRule);
+    assert_eq!(denied.decision().policy().generation, 2);
+    assert_eq!(up.requests(), 2, "the pooled connection carried a denied request");
+}

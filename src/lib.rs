@@ -45,8 +45,11 @@
 //!
 //! # Crate features
 //!
-//! None yet: the core is always on. `tower`, `hyper`, `reqwest` and `watch` arrive
-//! with their integration crates.
+//! | feature | what | module |
+//! |---|---|---|
+//! | (always) | the core: model, decisions, [`SharedPolicy`] | the crate root |
+//! | `tower` | `EnforcePolicyLayer` (client), `SetSealedModeHeaderLayer` (server) | `tower` |
+//! | `hyper` | `EnforceConnector`, `EnforceResolver`, `https_client` | `hyper` |
 //!
 //! # Supported Rust versions
 //!
@@ -62,3 +65,11 @@
 #![forbid(unsafe_code)]
 
 pub use egress_policy_core::*;
+
+/// tower middleware (feature `tower`): see [`egress_policy_tower`].
+#[cfg(feature = "tower")]
+pub use egress_policy_tower as tower;
+
+/// hyper-util connector and resolver (feature `hyper`): see [`egress_policy_hyper`].
+#[cfg(feature = "hyper")]
+pub use egress_policy_hyper as hyper;

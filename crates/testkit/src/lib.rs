@@ -58,9 +58,21 @@ impl CountingServer {
         .await
     }
 
+    /// Answers 200 `ok from <addr>` on a given loopback address (e.g. `127.0.0.2:PORT`).
+    pub async fn ok_on(addr: SocketAddr) -> CountingServer {
+        let listener = TcpListener::bind(addr).await.unwrap();
+        CountingServer::serve(listener, |_| {
+            Arc::new(move |_req: &Request<Incoming>| Response::new(Full::new(Bytes::from(format!("ok from {addr}")))))
+        })
+    }
+
     /// Starts a server whose handler is built from its port.
     pub async fn start_with(make: impl FnOnce(u16) -> Handler) -> CountingServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        CountingServer::serve(listener, make)
+    }
+
+    fn serve(listener: TcpListener, make: impl FnOnce(u16) -> Handler) -> CountingServer {
         let addr = listener.local_addr().unwrap();
         let handler = make(addr.port());
         let connections = Arc::new(AtomicUsize::new(0));

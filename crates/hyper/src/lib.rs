@@ -1,0 +1,119 @@
+//! hyper-util integration for egress-policy: a connector and a resolver that
+//! enforce a [`SharedPolicy`] on every new connection and every resolved address.
+//!
+//! # Overview
+//!
+//! - [`EnforceConnector`] wraps any `Service<Uri>` connector (`HttpConnector`,
+//!   hyper-rustls's `HttpsConnector`, ...). It decides on the scheme, host and port
+//!   of every new connection **before** calling the inner connector: this is the
+//!   catch-all for IP literals (which never reach a resolver), for redirects
+//!   followed by higher layers and for proxies configured below it.
+//! - [`EnforceResolver`] wraps a hyper-util resolver (`Service<Name>`, e.g.
+//!   `GaiResolver`). It applies connect-time admission (DESIGN.md §3.4) to every
+//!   answer: addresses that are not admitted are dropped (and logged), and when
+//!   none remain the lookup fails with [`Denied`]. The connection goes only to
+//!   checked addresses, which stops DNS rebinding.
+//!
+//! The resolver learns the destination's scheme and port (which admission needs)
+//! from the [`EnforceConnector`] around it, through a task-local scoped over the
+//! connect future. Used on its own, it decides as `https` on port 443.
+//!
+//! Pooled connections are reused without a new connect: pair the connector with
+//! the request-level `EnforcePolicyLayer` of `egress-policy-tower` (as
+//! [`https_client`] users should) so a policy swap applies to the next request.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use egress_policy_core::{Denied, Policy, SharedPolicy};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let policy = SharedPolicy::new(Policy::from_path("/etc/egress/policy.toml")?);
+//! let client = egress_policy_hyper::https_client::<http_body_util::Empty<bytes::Bytes>>(policy, None)?;
+//! match client.get("https://169.254.169.254/".parse()?).await {
+//!     Err(e) if Denied::find(&e).is_some() => println!("blocked: {}", Denied::find(&e).unwrap()),
+//!     other => println!("{other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is 1.89.
+
+#![forbid(unsafe_code)]
+
+mod connector;
+mod resolver;
+
+pub use connector::{ConnectFuture, EnforceConnector};
+pub use egress_policy_core::{Denied, SharedPolicy};
+pub use resolver::EnforceResolver;
+
+/// The error type of the wrappers: the inner error, or [`Denied`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+use std::sync::Arc;
+
+use egress_policy_core::Decision;
+
+/// What the connector tells the resolver below it about the connection being made.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectTarget {
+    pub(crate) decision: Decision,
+    pub(crate) client: Option<Arc<str>>,
+}
+
+tokio::task_local! {
+    pub(crate) static TARGET: ConnectTarget;
+}
+
+/// The enforced HTTPS connector [`https_client`] builds.
+#[cfg(feature = "rustls")]
+pub type EnforcedHttpsConnector<R = hyper_util::client::legacy::connect::dns::GaiResolver> =
+    EnforceConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<EnforceResolver<R>>>>;
+
+/// An enforced HTTP+HTTPS connector over `resolver`: the connector decides on
+/// every connection, the resolver admits every address. TLS by rustls (ring) with
+/// the platform's trust store.
+#[cfg(feature = "rustls")]
+pub fn https_connector_with_resolver<R>(
+    policy: SharedPolicy,
+    client: Option<&str>,
+    resolver: R,
+) -> std::io::Result<EnforcedHttpsConnector<R>> {
+    let resolver = EnforceResolver::new(resolver, policy.clone());
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
+    http.enforce_http(false);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    let mut connector = EnforceConnector::new(https, policy);
+    if let Some(name) = client {
+        connector = connector.client(name);
+    }
+    Ok(connector)
+}
+
+/// A hyper-util legacy `Client` for HTTP and HTTPS whose connector and resolver
+/// both enforce `policy`, as the client named `client` (DESIGN.md §3 `clients`).
+///
+/// For request-level checks on pooled connections and redirects, wrap it in
+/// `egress_policy_tower::EnforcePolicyLayer`.
+#[cfg(feature = "rustls")]
+pub fn https_client<B>(
+    policy: SharedPolicy,
+    client: Option<&str>,
+) -> std::io::Result<hyper_util::client::legacy::Client<EnforcedHttpsConnector, B>>
+where
+    B: http_body::Body + Send,
+    B::Data: Send,
+{
+    let connector = https_connector_with_resolver(policy, client, hyper_util::client::legacy::connect::dns::GaiResolver::new())?;
+    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
+}

@@ -564,6 +564,114 @@ impl Policy {
         }
     }
 
+    /// Admission for a **name alone**, for resolvers that see no scheme or port
+    /// (reqwest's `Resolve` gets only a name). The exact (scheme, host, port) must
+    /// already have been decided at the request level; this filters addresses:
+    ///
+    /// - the name must be covered by a live allow rule for this mode and client,
+    ///   whatever its schemes and ports (in `open` mode: any name);
+    /// - an address is dropped when a live deny rule's CIDR holds it (whatever the
+    ///   deny rule's schemes and ports: the conservative reading);
+    /// - the floor applies as in [`Policy::admit`], with the `resolves_to` of every
+    ///   live allow rule covering the name and the `cidrs` of every live allow rule.
+    ///
+    /// The decision reports scheme `dns` and port 0: it was made without them.
+    pub fn admit_name(&self, name: &str, addrs: &[IpAddr], cx: &Context<'_>) -> Admission {
+        let host = match Host::parse(name) {
+            Ok(host) => host,
+            Err(_) => {
+                let decision = self.decision(Verdict::Deny, Reason::Invalid, None, None);
+                audit::emit_decision(&decision);
+                return Admission {
+                    decision,
+                    admitted: Vec::new(),
+                    dropped: Vec::new(),
+                };
+            }
+        };
+        let dest = Destination::from_parts(Scheme::Other("dns".into()), host.clone(), 0);
+        if let Host::Ip(_) = host {
+            // An address spelled as a name (`0x7f.1`): the request-level check judged it.
+            let decision = self.decision(Verdict::Allow, Reason::AllowedByRule, None, Some(&dest));
+            return self.admit_decided(decision, addrs, cx);
+        }
+        let mut rules: Vec<&Arc<Rule>> = Vec::new();
+        self.allow_index.for_each_candidate(&host, |i| {
+            let rule = &self.allow[i as usize];
+            if self.mode == Mode::Open || (rule.applies_to(self.mode, cx.client) && rule.is_live_at(cx.now)) {
+                rules.push(rule);
+            }
+            false
+        });
+        let mut decision = match (self.mode, rules.first()) {
+            (Mode::Open, _) => self.decision(Verdict::Allow, Reason::OpenMode, None, Some(&dest)),
+            (_, Some(rule)) => self.decision(Verdict::Allow, Reason::AllowedByRule, Some(rule), Some(&dest)),
+            (_, None) => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(&dest)),
+        };
+        if decision.blocks() {
+            audit::emit_decision(&decision);
+            return Admission {
+                decision,
+                admitted: Vec::new(),
+                dropped: Vec::new(),
+            };
+        }
+        let floor = self.mode != Mode::Open || self.floor;
+        let mut admitted = Vec::with_capacity(addrs.len());
+        let mut dropped = Vec::new();
+        for &addr in addrs {
+            let as_host = Host::Ip(crate::addr::canonical_ip(addr));
+            let mut why = None;
+            self.deny_index.for_each_candidate(&as_host, |i| {
+                let rule = &self.deny[i as usize];
+                if rule.is_live_at(cx.now) {
+                    why = Some(DropReason::DeniedByRule(rule.id.clone()));
+                }
+                why.is_some()
+            });
+            if why.is_none()
+                && floor
+                && let Some(special) = crate::addr::special_purpose(addr)
+            {
+                let in_resolves_to = rules
+                    .iter()
+                    .any(|r| r.resolves_to.iter().any(|n| crate::addr::net_contains(n, addr)));
+                let mut in_cidrs = false;
+                self.allow_index.for_each_candidate(&as_host, |i| {
+                    let rule = &self.allow[i as usize];
+                    in_cidrs = (self.mode == Mode::Open || rule.applies_to(self.mode, cx.client)) && rule.is_live_at(cx.now);
+                    in_cidrs
+                });
+                if !in_resolves_to && !in_cidrs {
+                    why = Some(DropReason::SpecialPurpose(special));
+                }
+            }
+            match why {
+                None => admitted.push(addr),
+                Some(why) => dropped.push(Dropped { addr, why }),
+            }
+        }
+        if admitted.is_empty() && !addrs.is_empty() {
+            decision = Decision {
+                verdict: Verdict::Deny,
+                reason: Reason::ResolvedToForbiddenAddress,
+                ..decision
+            };
+        }
+        audit::emit_decision(&decision);
+        if !dropped.is_empty() {
+            audit::emit_dropped(&decision, &dropped);
+        }
+        if !decision.enforced {
+            admitted = addrs.to_vec();
+        }
+        Admission {
+            decision,
+            admitted,
+            dropped,
+        }
+    }
+
     /// Why `addr` may not be used for `dest`, or `None` when it is admitted.
     fn refuse_address(
         &self,
@@ -655,6 +763,29 @@ id = "a"
         assert_eq!(d.reason(), Reason::RuleExpired);
         assert_eq!(d.rule().unwrap().id(), "a");
         let _ = SystemTime::now();
+    }
+
+    #[test]
+    fn name_admission_ignores_scheme_and_port_but_keeps_the_floor() {
+        let p = policy(
+            "version = 1\n[[allow]]\nid = \"db\"\nhosts = [\"db.example\"]\nschemes = [\"tcp\"]\nports = [5432]\nresolves_to = [\"10.20.0.0/16\"]\n\
+             [[allow]]\nid = \"web\"\nhosts = [\"*.example\"]\n\
+             [[deny]]\nid = \"no-meta\"\ncidrs = [\"169.254.169.254/32\"]\nschemes = [\"http\"]\nports = [80]\n",
+        );
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let cx = Context::now();
+        let a = p.admit_name("db.example", &[ip("10.20.1.1"), ip("10.21.0.1"), ip("8.8.8.8")], &cx);
+        assert_eq!(a.admitted(), &[ip("10.20.1.1"), ip("8.8.8.8")]);
+        assert_eq!(a.decision().rule().unwrap().id(), "db");
+        assert_eq!(a.decision().destination().unwrap().to_string(), "dns://db.example:0");
+        let a = p.admit_name("www.example", &[ip("169.254.169.254")], &cx);
+        assert_eq!(a.decision().reason(), Reason::ResolvedToForbiddenAddress);
+        assert_eq!(a.dropped()[0].why, DropReason::DeniedByRule("no-meta".into()));
+        let a = p.admit_name("other.test", &[ip("8.8.8.8")], &cx);
+        assert_eq!(a.decision().reason(), Reason::NoMatchingRule);
+        assert!(a.admitted().is_empty());
+        let a = p.admit_name("0x7f.1", &[ip("127.0.0.1"), ip("10.0.0.1")], &cx);
+        assert_eq!(a.admitted(), &[ip("127.0.0.1")]);
     }
 
     #[test]

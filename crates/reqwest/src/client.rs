@@ -1,0 +1,414 @@
+//! The enforced client, its builder and its request builder.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use egress_policy_core::{Decision, Denied, Destination, SharedPolicy, redact_url};
+use reqwest::{IntoUrl, Method};
+
+use crate::proxy::{self, ProxyScope, ProxySpec};
+use crate::resolver::{FilteringResolver, Lookup, SystemLookup};
+use crate::{BuildError, DEFAULT_MAX_REDIRECTS, Error};
+
+/// A reqwest client whose every request, redirect hop, lookup and proxy is
+/// checked against a live [`SharedPolicy`]. Cheap to clone (shares the pool).
+///
+/// Built with [`EnforcedClient::builder`]; there is no way to get one without all
+/// of its checks.
+#[derive(Debug, Clone)]
+pub struct EnforcedClient {
+    inner: reqwest::Client,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    policy: SharedPolicy,
+    client: Option<Arc<str>>,
+    proxies: Vec<ProxySpec>,
+}
+
+impl Shared {
+    /// Decides on a URL (request or redirect hop) and on the proxy that would
+    /// carry it. `Err` holds the blocking decision.
+    fn check(&self, url: &url::Url) -> Result<Decision, Denied> {
+        let decision = match Destination::from_url(url) {
+            Ok(dest) => self.policy.decide(&dest, self.client.as_deref()),
+            Err(_) => self.policy.decide_url(url.as_str(), self.client.as_deref()),
+        };
+        if decision.blocks() {
+            return Err(Denied::new(decision));
+        }
+        if let Some(proxy) = self.proxies.iter().find(|p| p.carries(url.scheme())) {
+            let via = self.policy.decide(&proxy.dest, self.client.as_deref());
+            if via.blocks() {
+                return Err(Denied::new(via));
+            }
+        }
+        Ok(decision)
+    }
+}
+
+impl EnforcedClient {
+    /// A builder enforcing `policy`.
+    pub fn builder(policy: SharedPolicy) -> Builder {
+        Builder::new(policy)
+    }
+
+    /// An enforced client with the defaults: unnamed client, 10 redirect hops,
+    /// environment proxies only where the policy allows them, system lookups.
+    pub fn new(policy: SharedPolicy) -> Result<EnforcedClient, BuildError> {
+        Builder::new(policy).build()
+    }
+
+    /// The live policy this client enforces.
+    pub fn policy(&self) -> &SharedPolicy {
+        &self.shared.policy
+    }
+
+    /// Starts a `GET` request.
+    pub fn get<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+    /// Starts a `POST` request.
+    pub fn post<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+    /// Starts a `PUT` request.
+    pub fn put<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+    /// Starts a `PATCH` request.
+    pub fn patch<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+    /// Starts a `DELETE` request.
+    pub fn delete<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+    /// Starts a `HEAD` request.
+    pub fn head<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+    /// Starts a request with any method.
+    pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
+        RequestBuilder {
+            client: self.clone(),
+            inner: self.inner.request(method, url),
+        }
+    }
+
+    /// Decides on the request's URL (and the proxy that would carry it) before
+    /// anything is sent, then executes it. Redirect hops and lookups are checked
+    /// inside reqwest by the redirect policy and resolver this client installed.
+    pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, Error> {
+        self.shared.check(request.url())?;
+        Ok(self.inner.execute(request).await?)
+    }
+}
+
+impl tower_service::Service<reqwest::Request> for EnforcedClient {
+    type Response = reqwest::Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: reqwest::Request) -> Self::Future {
+        if let Err(denied) = self.shared.check(request.url()) {
+            return Box::pin(std::future::ready(Err(Error::from(denied))));
+        }
+        let inner = self.inner.clone();
+        Box::pin(async move { Ok(inner.execute(request).await?) })
+    }
+}
+
+/// A request being built. Common settings have methods here; anything else
+/// reqwest's request builder offers is reachable through [`RequestBuilder::map`].
+/// The URL is checked when the request is sent.
+#[derive(Debug)]
+pub struct RequestBuilder {
+    client: EnforcedClient,
+    inner: reqwest::RequestBuilder,
+}
+
+impl RequestBuilder {
+    /// Adds a header.
+    pub fn header<K, V>(self, key: K, value: V) -> Self
+    where
+        http::HeaderName: TryFrom<K>,
+        <http::HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        http::HeaderValue: TryFrom<V>,
+        <http::HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        self.map(|b| b.header(key, value))
+    }
+    /// Adds headers.
+    pub fn headers(self, headers: http::HeaderMap) -> Self {
+        self.map(|b| b.headers(headers))
+    }
+    /// Sets a bearer token (marked sensitive).
+    pub fn bearer_auth<T: std::fmt::Display>(self, token: T) -> Self {
+        self.map(|b| b.bearer_auth(token))
+    }
+    /// Sets basic auth (marked sensitive).
+    pub fn basic_auth<U: std::fmt::Display, P: std::fmt::Display>(self, username: U, password: Option<P>) -> Self {
+        self.map(|b| b.basic_auth(username, password))
+    }
+    /// Sets the body.
+    pub fn body<T: Into<reqwest::Body>>(self, body: T) -> Self {
+        self.map(|b| b.body(body))
+    }
+    /// Sets a timeout for this request.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.map(|b| b.timeout(timeout))
+    }
+    /// Applies any of reqwest's request-builder methods (`json`, `form`,
+    /// `multipart`, `version`, ...). These cannot change the client's checks:
+    /// the final URL is decided on at [`send`](RequestBuilder::send).
+    pub fn map(mut self, f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> Self {
+        self.inner = f(self.inner);
+        self
+    }
+    /// Builds the request without sending it.
+    pub fn build(self) -> Result<reqwest::Request, Error> {
+        Ok(self.inner.build()?)
+    }
+    /// Checks and sends the request.
+    pub async fn send(self) -> Result<reqwest::Response, Error> {
+        let (_, request) = self.inner.build_split();
+        self.client.execute(request?).await
+    }
+}
+
+type EnvSource = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Builds an [`EnforcedClient`]. Safe by default: every check is installed and
+/// none can be switched off.
+pub struct Builder {
+    policy: SharedPolicy,
+    client: Option<Arc<str>>,
+    inner: reqwest::ClientBuilder,
+    max_redirects: usize,
+    lookup: Arc<dyn Lookup>,
+    overrides: HashMap<String, Vec<IpAddr>>,
+    explicit_proxies: Vec<(ProxyScope, String)>,
+    env: Option<EnvSource>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("client", &self.client)
+            .field("max_redirects", &self.max_redirects)
+            .field(
+                "proxies",
+                &self.explicit_proxies.iter().map(|(s, u)| (s, redact_url(u))).collect::<Vec<_>>(),
+            )
+            .field("env_proxies", &self.env.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// A builder enforcing `policy`.
+    pub fn new(policy: SharedPolicy) -> Builder {
+        Builder {
+            policy,
+            client: None,
+            inner: reqwest::Client::builder(),
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            lookup: Arc::new(SystemLookup),
+            overrides: HashMap::new(),
+            explicit_proxies: Vec::new(),
+            env: Some(Box::new(|name| std::env::var(name).ok())),
+        }
+    }
+
+    /// Builds the client for the name `name` (DESIGN.md §3 `clients`): it also
+    /// gets the allow rules naming it.
+    pub fn client_name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.client = Some(name.into());
+        self
+    }
+
+    /// The redirect hop limit (default 10); every hop is decided on.
+    pub fn max_redirects(mut self, hops: usize) -> Self {
+        self.max_redirects = hops;
+        self
+    }
+
+    /// Where addresses come from (default: the system resolver). Every answer is
+    /// admitted before reqwest may connect.
+    pub fn lookup(mut self, lookup: impl Lookup) -> Self {
+        self.lookup = Arc::new(lookup);
+        self
+    }
+
+    /// Pins `domain` to `addrs` (reqwest's `resolve` overrides). The addresses go
+    /// through admission like any answer, so an override cannot smuggle a
+    /// forbidden address.
+    pub fn resolve(mut self, domain: &str, addrs: &[IpAddr]) -> Self {
+        self.overrides
+            .entry(domain.trim_end_matches('.').to_ascii_lowercase())
+            .or_default()
+            .extend_from_slice(addrs);
+        self
+    }
+
+    /// Sends all traffic through `proxy`. The policy must allow the proxy itself;
+    /// the target is still decided on every request and hop.
+    pub fn proxy_all(mut self, proxy: &str) -> Self {
+        self.explicit_proxies.push((ProxyScope::All, proxy.to_string()));
+        self
+    }
+    /// Sends `http` traffic through `proxy` (see [`Builder::proxy_all`]).
+    pub fn proxy_http(mut self, proxy: &str) -> Self {
+        self.explicit_proxies.push((ProxyScope::Http, proxy.to_string()));
+        self
+    }
+    /// Sends `https` traffic through `proxy` (see [`Builder::proxy_all`]).
+    pub fn proxy_https(mut self, proxy: &str) -> Self {
+        self.explicit_proxies.push((ProxyScope::Https, proxy.to_string()));
+        self
+    }
+
+    /// Ignores `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY`. By default they are
+    /// used only when the policy allows the proxy they name.
+    pub fn no_env_proxies(mut self) -> Self {
+        self.env = None;
+        self
+    }
+
+    /// Reads the proxy variables through `var` instead of the process
+    /// environment (tests, or configuration that is not in the environment).
+    pub fn env_proxies_from(mut self, var: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Some(Box::new(var));
+        self
+    }
+
+    /// A total timeout per request.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.configure(|b| b.timeout(timeout))
+    }
+    /// A timeout for connecting.
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.configure(|b| b.connect_timeout(timeout))
+    }
+    /// The `User-Agent` header.
+    pub fn user_agent(self, value: &str) -> Self {
+        let value = value.to_string();
+        self.configure(|b| b.user_agent(value))
+    }
+    /// Headers sent with every request.
+    pub fn default_headers(self, headers: http::HeaderMap) -> Self {
+        self.configure(|b| b.default_headers(headers))
+    }
+    /// How long idle pooled connections are kept.
+    pub fn pool_idle_timeout(self, timeout: Option<Duration>) -> Self {
+        self.configure(|b| b.pool_idle_timeout(timeout))
+    }
+    /// Idle pooled connections kept per host.
+    pub fn pool_max_idle_per_host(self, max: usize) -> Self {
+        self.configure(|b| b.pool_max_idle_per_host(max))
+    }
+
+    fn configure(mut self, f: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder) -> Self {
+        self.inner = f(self.inner);
+        self
+    }
+
+    /// Applies any `reqwest::ClientBuilder` setting (TLS roots, HTTP versions,
+    /// ...). The resolver, redirect policy and proxies of this builder are
+    /// applied **after** `f` and override what it sets there; but `resolve()` /
+    /// `resolve_to_addrs()` overrides set inside `f` bypass admission, and
+    /// `connector_layer`s run unchecked. Use [`Builder::resolve`] instead.
+    pub fn danger_configure(self, f: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder) -> Self {
+        self.configure(f)
+    }
+
+    /// Builds the enforced client.
+    pub fn build(self) -> Result<EnforcedClient, BuildError> {
+        let (inner, shared) = self.assemble()?;
+        Ok(EnforcedClient {
+            inner,
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// Builds the plain `reqwest::Client` with the resolver, redirect policy and
+    /// proxy stance installed, **without** the request-level check: for
+    /// reqwest-middleware users, who add that check with
+    /// `EnforceMiddleware` (feature `middleware`). Without it, IP-literal URLs
+    /// and pooled connections after a policy swap are not checked.
+    pub fn build_for_middleware(self) -> Result<reqwest::Client, BuildError> {
+        Ok(self.assemble()?.0)
+    }
+
+    fn assemble(self) -> Result<(reqwest::Client, Shared), BuildError> {
+        let client = self.client.clone();
+        let mut proxies = Vec::new();
+        for (scope, url) in &self.explicit_proxies {
+            let spec = ProxySpec::parse(*scope, url, false)?;
+            let decision = self.policy.decide(&spec.dest, client.as_deref());
+            if decision.blocks() {
+                return Err(BuildError::ProxyDenied {
+                    proxy: spec.dest.to_string(),
+                    denied: Denied::new(decision),
+                });
+            }
+            proxies.push(spec);
+        }
+        if let Some(var) = &self.env {
+            proxies.extend(proxy::from_env(var.as_ref(), &self.policy, client.as_deref()));
+        }
+
+        let resolver = FilteringResolver {
+            policy: self.policy.clone(),
+            client: client.clone(),
+            lookup: self.lookup,
+            overrides: self.overrides,
+        };
+        let hops = Arc::new(Shared {
+            policy: self.policy.clone(),
+            client: client.clone(),
+            proxies: proxies.clone(),
+        });
+        let max = self.max_redirects;
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max {
+                return attempt.error(TooManyRedirects(max));
+            }
+            match hops.check(attempt.url()) {
+                Ok(_) => attempt.follow(),
+                Err(denied) => attempt.error(denied),
+            }
+        });
+        // Our settings last: they override anything `danger_configure` set for them.
+        let mut builder = self.inner.no_proxy().redirect(redirect).dns_resolver(Arc::new(resolver));
+        for spec in &proxies {
+            builder = builder.proxy(spec.to_reqwest()?);
+        }
+        let inner = builder.build().map_err(BuildError::Reqwest)?;
+        Ok((
+            inner,
+            Shared {
+                policy: self.policy,
+                client,
+                proxies,
+            },
+        ))
+    }
+}
+
+/// The redirect hop limit was reached.
+#[derive(Debug, thiserror::Error)]
+#[error("too many redirects (limit {0})")]
+struct TooManyRedirects(usize);

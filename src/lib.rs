@@ -50,6 +50,8 @@
 //! | (always) | the core: model, decisions, [`SharedPolicy`] | the crate root |
 //! | `tower` | `EnforcePolicyLayer` (client), `SetSealedModeHeaderLayer` (server) | `tower` |
 //! | `hyper` | `EnforceConnector`, `EnforceResolver`, `https_client` | `hyper` |
+//! | `reqwest` | `EnforcedClient`: request, redirect hops, lookups and proxies checked | `reqwest` |
+//! | `reqwest-middleware` | `EnforceMiddleware` for reqwest-middleware stacks | `reqwest` |
 //!
 //! # Supported Rust versions
 //!
@@ -73,3 +75,7 @@ pub use egress_policy_tower as tower;
 /// hyper-util connector and resolver (feature `hyper`): see [`egress_policy_hyper`].
 #[cfg(feature = "hyper")]
 pub use egress_policy_hyper as hyper;
+
+/// reqwest integration (feature `reqwest`): see [`egress_policy_reqwest`].
+#[cfg(feature = "reqwest")]
+pub use egress_policy_reqwest as reqwest;

@@ -38,6 +38,29 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Connectivity smoke test: really try each URL through the enforced client.
+    ///
+    /// Reports the verdict, whether a connection was attempted, the HTTP status or
+    /// error and the elapsed time, stamped with UTC time and the policy's
+    /// generation and digest. Exit 0 when every URL was allowed and answered, 1
+    /// otherwise, 2 for usage or policy errors.
+    Probe {
+        /// The policy file.
+        #[arg(long, value_name = "FILE")]
+        policy: PathBuf,
+        /// Probe as a client built for NAME.
+        #[arg(long, value_name = "NAME")]
+        client: Option<String>,
+        /// Give up on a URL after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+        /// One JSON object per URL.
+        #[arg(long)]
+        json: bool,
+        /// URLs to probe.
+        #[arg(required = true, value_name = "URL")]
+        urls: Vec<String>,
+    },
     /// Decide on URLs. Exit 0 all allowed, 1 any denied or invalid, 2 usage or policy error.
     ///
     /// With no URL arguments, reads standard input, one URL per line; a line that
@@ -69,7 +92,7 @@ enum Command {
 }
 
 /// A usage or policy error: exit code 2.
-struct Fatal(String);
+pub(crate) struct Fatal(String);
 
 impl From<LoadError> for Fatal {
     fn from(e: LoadError) -> Self {
@@ -77,10 +100,19 @@ impl From<LoadError> for Fatal {
     }
 }
 
+mod probe;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { json, strict, now, files } => validate(&files, json, strict, now.as_deref()),
+        Command::Probe {
+            policy,
+            client,
+            timeout,
+            json,
+            urls,
+        } => probe::run(&policy, client.as_deref(), timeout, json, &urls).map_err(Fatal),
         Command::Check {
             policy,
             mode,

@@ -52,6 +52,7 @@
 //! | `hyper` | `EnforceConnector`, `EnforceResolver`, `https_client` | `hyper` |
 //! | `reqwest` | `EnforcedClient`: request, redirect hops, lookups and proxies checked | `reqwest` |
 //! | `reqwest-middleware` | `EnforceMiddleware` for reqwest-middleware stacks | `reqwest` |
+//! | `watch` | `Watcher`: hot reload with validate-then-swap | `watch` |
 //!
 //! # Supported Rust versions
 //!
@@ -75,6 +76,10 @@ pub use egress_policy_tower as tower;
 /// hyper-util connector and resolver (feature `hyper`): see [`egress_policy_hyper`].
 #[cfg(feature = "hyper")]
 pub use egress_policy_hyper as hyper;
+
+/// Hot reload (feature `watch`): see [`egress_policy_watch`].
+#[cfg(feature = "watch")]
+pub use egress_policy_watch as watch;
 
 /// reqwest integration (feature `reqwest`): see [`egress_policy_reqwest`].
 #[cfg(feature = "reqwest")]

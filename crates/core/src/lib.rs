@@ -98,5 +98,5 @@ pub use host::HostPattern;
 pub use load::{Format, LoadError, LoadErrorKind, Problem, RuleLocation};
 pub use model::{Enforcement, Expiry, Mode, Ports, Rule, RuleKind, Scheme, SchemeSet};
 pub use policy::{Admission, DropReason, Dropped, Policy};
-pub use shared::{PolicyGuard, SharedPolicy, Swap};
+pub use shared::{EnvError, POLICY_FILE_ENV, PolicyGuard, SharedPolicy, Swap, load_from_env};
 pub use time::{Clock, FixedClock, SystemClock, format_rfc3339, parse_instant};

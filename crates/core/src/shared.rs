@@ -123,3 +123,27 @@ impl SharedPolicy {
         self.load().admit(dest, addrs, &cx)
     }
 }
+
+/// The environment variable that names a service's policy file (DESIGN.md §5).
+pub const POLICY_FILE_ENV: &str = "EGRESS_POLICY_FILE";
+
+/// Why [`load_from_env`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// `EGRESS_POLICY_FILE` is not set (or empty). There is no default policy.
+    #[error("EGRESS_POLICY_FILE is not set: set it to the policy file's path (there is no default policy, and no fallback to open)")]
+    Unset,
+    /// The file named by `EGRESS_POLICY_FILE` did not load.
+    #[error(transparent)]
+    Load(#[from] crate::LoadError),
+}
+
+/// Loads the policy file named by `EGRESS_POLICY_FILE` into a [`SharedPolicy`].
+/// Fails when the variable is unset or empty, or the file does not load: there
+/// is never an implicit fallback to `open`. To also watch the file, use
+/// `egress_policy_watch::Watcher::from_env`.
+pub fn load_from_env() -> Result<SharedPolicy, EnvError> {
+    let path = std::env::var_os(POLICY_FILE_ENV).filter(|v| !v.is_empty()).ok_or(EnvError::Unset)?;
+    Ok(SharedPolicy::new(Policy::from_path(path)?))
+}

@@ -1,0 +1,473 @@
+//! Hot reload for egress-policy: watch the policy file, validate the new one in
+//! full, swap it in atomically, and keep the last good policy when it is bad.
+//!
+//! # Overview
+//!
+//! [`Watcher::watch`] loads the file (failing if it does not load: there is no
+//! implicit fallback to `open`), shares it as a [`SharedPolicy`], and then:
+//!
+//! - watches the file's **parent directory** (debounced) and re-reads the
+//!   configured path on any event there, so in-place writes, editors that write a
+//!   temporary file and rename it (vim, `sed -i`), delete-and-recreate, and the
+//!   Kubernetes ConfigMap volume layout (the file is a symlink into `..data`,
+//!   itself a symlink swapped atomically to a new timestamped directory) are all
+//!   seen;
+//! - re-reads the path on a slow timer as a fallback (default every 30 s):
+//!   inotify misses some updates, e.g. a ConfigMap update never produces an event
+//!   naming the file itself, and watches on replaced symlink targets go stale;
+//! - reloads on demand with [`Watcher::reload_now`] (SIGHUP, an admin endpoint).
+//!
+//! A new file is parsed and compiled in full before the swap. Invalid, unreadable,
+//! missing, empty or half-written: the last good policy stays, the rejection is
+//! logged at ERROR (target `egress_policy::reload`) with the full load error and
+//! counted. Same digest: nothing is swapped (`unchanged`).
+//!
+//! Every outcome is observable: an event (target `egress_policy::reload`, with
+//! old and new generation and digest and `sealed=true|false`), the counters
+//! `egress_policy_reloads_total{outcome}` and the gauge `egress_policy_generation`
+//! (through the `metrics` facade), and [`Watcher::subscribe`].
+//!
+//! Kubernetes note: a ConfigMap mounted with `subPath` **never updates** in the
+//! pod; mount the whole volume and point `EGRESS_POLICY_FILE` into it.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use egress_policy_watch::Watcher;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let watcher = Watcher::watch("/etc/egress/policy.toml")?;
+//! let policy = watcher.policy(); // hand clones of this to your clients
+//! let updates = watcher.subscribe();
+//! std::thread::spawn(move || {
+//!     for event in updates {
+//!         println!("policy reload: {}", event.outcome);
+//!     }
+//! });
+//! # drop(policy);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Reloading on SIGHUP with tokio:
+//!
+//! ```no_run
+//! # async fn run(watcher: egress_policy_watch::Watcher) -> std::io::Result<()> {
+//! use tokio::signal::unix::{SignalKind, signal};
+//! let mut hangups = signal(SignalKind::hangup())?;
+//! while hangups.recv().await.is_some() {
+//!     let outcome = watcher.reload_now();
+//!     eprintln!("SIGHUP: {outcome}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is 1.89.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use egress_policy_core::{LoadError, POLICY_FILE_ENV, Policy, PolicyId, SharedPolicy, Swap};
+use notify::RecursiveMode;
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+
+/// The default debounce: events closer together than this are one reload.
+pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
+/// The default fallback re-read interval.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// What a reload did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A new policy was swapped in.
+    Applied(Swap),
+    /// The file holds the policy already in force (same digest): nothing swapped.
+    Unchanged(PolicyId),
+    /// The file did not load; the policy in force (`current`) stays.
+    Rejected {
+        /// The policy still in force.
+        current: PolicyId,
+        /// Why the file was rejected.
+        error: Arc<LoadError>,
+    },
+}
+
+impl Outcome {
+    /// `applied`, `unchanged` or `rejected` (the metric label).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied(_) => "applied",
+            Outcome::Unchanged(_) => "unchanged",
+            Outcome::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Applied(swap) => write!(
+                f,
+                "applied: generation {} ({}) -> {} ({})",
+                swap.previous.generation, swap.previous.digest, swap.current.generation, swap.current.digest
+            ),
+            Outcome::Unchanged(id) => write!(f, "unchanged: generation {} ({})", id.generation, id.digest),
+            Outcome::Rejected { current, error } => write!(
+                f,
+                "rejected, keeping generation {} ({}): {error}",
+                current.generation, current.digest
+            ),
+        }
+    }
+}
+
+/// What started a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Trigger {
+    /// A file-system event in the watched directory.
+    FileEvent,
+    /// The fallback timer.
+    Poll,
+    /// [`Watcher::reload_now`].
+    Manual,
+}
+
+/// One reload, as delivered to subscribers.
+#[derive(Debug, Clone)]
+pub struct ReloadEvent {
+    /// What happened.
+    pub outcome: Outcome,
+    /// What started it.
+    pub trigger: Trigger,
+    /// When it finished (UTC).
+    pub at: SystemTime,
+}
+
+/// Why a watcher could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchError {
+    /// The first load failed: there is no last good policy to keep.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// `EGRESS_POLICY_FILE` is not set.
+    #[error("EGRESS_POLICY_FILE is not set: set it to the policy file's path (there is no default policy, and no fallback to open)")]
+    EnvUnset,
+    /// The path has no parent directory to watch.
+    #[error("cannot watch {0}: it has no parent directory")]
+    NoParent(PathBuf),
+    /// The file-system watcher could not start.
+    #[error("cannot watch {path}: {source}")]
+    Notify {
+        /// The directory.
+        path: PathBuf,
+        /// The watcher's error.
+        #[source]
+        source: notify::Error,
+    },
+}
+
+/// Configures a [`Watcher`].
+#[derive(Debug, Clone)]
+pub struct Builder {
+    path: PathBuf,
+    debounce: Duration,
+    poll_interval: Option<Duration>,
+    file_events: bool,
+    shared: Option<SharedPolicy>,
+}
+
+impl Builder {
+    /// Debounce window for file events (default 200 ms).
+    pub fn debounce(mut self, window: Duration) -> Self {
+        self.debounce = window;
+        self
+    }
+    /// Fallback re-read interval (default 30 s); `None` turns it off.
+    pub fn poll_interval(mut self, interval: Option<Duration>) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+    /// Do not watch file events; rely on the fallback timer and
+    /// [`Watcher::reload_now`] (file systems without inotify support).
+    pub fn without_file_events(mut self) -> Self {
+        self.file_events = false;
+        self
+    }
+    /// Swap into an existing [`SharedPolicy`] (for example one built with an
+    /// injected clock) instead of a new one. The file is still loaded and
+    /// validated first, and swapped in if it differs.
+    pub fn shared(mut self, shared: SharedPolicy) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Loads the file (an error if it does not load) and starts watching.
+    pub fn start(self) -> Result<Watcher, WatchError> {
+        let path = absolute(&self.path);
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .ok_or_else(|| WatchError::NoParent(path.clone()))?
+            .to_path_buf();
+        let first = read_stable(&path)?;
+        let shared = match self.shared {
+            Some(shared) => {
+                if shared.load().digest() != first.digest() {
+                    shared.store(first);
+                }
+                shared
+            }
+            None => SharedPolicy::new(first),
+        };
+        let current = shared.load();
+        metrics::gauge!("egress_policy_generation").set(current.generation() as f64);
+        tracing::info!(
+            target: "egress_policy::reload",
+            outcome = "loaded",
+            path = %path.display(),
+            generation = current.generation(),
+            digest = %current.digest(),
+            mode = current.mode().as_str(),
+            sealed = current.mode().is_sealed(),
+            "egress policy loaded"
+        );
+        drop(current);
+
+        let inner = Arc::new(Inner {
+            path,
+            shared,
+            reloading: Mutex::new(()),
+            subscribers: Mutex::new(Vec::new()),
+        });
+
+        let debouncer = if self.file_events {
+            let handler_inner = inner.clone();
+            let mut debouncer = new_debouncer(self.debounce, move |result: DebounceEventResult| match result {
+                Ok(events) if !events.is_empty() => {
+                    handler_inner.reload(Trigger::FileEvent);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(target: "egress_policy::reload", error = %e, "file watcher error"),
+            })
+            .map_err(|source| WatchError::Notify { path: dir.clone(), source })?;
+            debouncer
+                .watcher()
+                .watch(&dir, RecursiveMode::NonRecursive)
+                .map_err(|source| WatchError::Notify { path: dir.clone(), source })?;
+            Some(debouncer)
+        } else {
+            None
+        };
+
+        let (stop, poller) = match self.poll_interval {
+            Some(interval) => {
+                let (tx, rx) = mpsc::channel::<()>();
+                let poll_inner = inner.clone();
+                let handle = std::thread::Builder::new()
+                    .name("egress-policy-poll".into())
+                    .spawn(move || {
+                        loop {
+                            match rx.recv_timeout(interval) {
+                                Err(RecvTimeoutError::Timeout) => {
+                                    poll_inner.reload(Trigger::Poll);
+                                }
+                                // Stop requested, or the watcher is gone.
+                                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                            }
+                        }
+                    })
+                    .ok();
+                (Some(tx), handle)
+            }
+            None => (None, None),
+        };
+
+        Ok(Watcher {
+            inner,
+            debouncer,
+            stop,
+            poller,
+        })
+    }
+}
+
+/// Watches a policy file and keeps a [`SharedPolicy`] current. Dropping it stops
+/// its threads; the `SharedPolicy` keeps the last policy.
+pub struct Watcher {
+    inner: Arc<Inner>,
+    debouncer: Option<Debouncer<notify::RecommendedWatcher>>,
+    stop: Option<Sender<()>>,
+    poller: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watcher")
+            .field("path", &self.inner.path)
+            .field("file_events", &self.debouncer.is_some())
+            .field("polling", &self.poller.is_some())
+            .finish()
+    }
+}
+
+struct Inner {
+    path: PathBuf,
+    shared: SharedPolicy,
+    /// One reload at a time, whatever triggered it.
+    reloading: Mutex<()>,
+    subscribers: Mutex<Vec<Sender<ReloadEvent>>>,
+}
+
+impl Watcher {
+    /// Loads `path` and watches it with the defaults (200 ms debounce, 30 s
+    /// fallback re-read). Fails if the first load fails.
+    pub fn watch(path: impl AsRef<Path>) -> Result<Watcher, WatchError> {
+        Watcher::builder(path).start()
+    }
+
+    /// Watches the file named by `EGRESS_POLICY_FILE` (DESIGN.md §5). Fails when
+    /// it is unset or empty, or the file does not load.
+    pub fn from_env() -> Result<Watcher, WatchError> {
+        let path = std::env::var_os(POLICY_FILE_ENV)
+            .filter(|v| !v.is_empty())
+            .ok_or(WatchError::EnvUnset)?;
+        Watcher::watch(PathBuf::from(path))
+    }
+
+    /// A builder for `path`.
+    pub fn builder(path: impl AsRef<Path>) -> Builder {
+        Builder {
+            path: path.as_ref().to_path_buf(),
+            debounce: DEFAULT_DEBOUNCE,
+            poll_interval: Some(DEFAULT_POLL_INTERVAL),
+            file_events: true,
+            shared: None,
+        }
+    }
+
+    /// The live policy (clone it into clients and layers).
+    pub fn policy(&self) -> SharedPolicy {
+        self.inner.shared.clone()
+    }
+
+    /// The watched path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Re-reads the file now (SIGHUP, an admin endpoint) and reports what happened.
+    pub fn reload_now(&self) -> Outcome {
+        self.inner.reload(Trigger::Manual)
+    }
+
+    /// A channel receiving every reload from now on.
+    pub fn subscribe(&self) -> Receiver<ReloadEvent> {
+        let (tx, rx) = mpsc::channel();
+        self.inner.subscribers.lock().unwrap_or_else(|p| p.into_inner()).push(tx);
+        rx
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        // Stops the debouncer's thread (and notify's) and the poller, and waits for the poller.
+        self.debouncer.take();
+        self.stop.take();
+        if let Some(handle) = self.poller.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Inner {
+    fn reload(&self, trigger: Trigger) -> Outcome {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.shared.load();
+        let old = current.id();
+        let outcome = match read_stable(&self.path) {
+            Err(error) => {
+                tracing::error!(
+                    target: "egress_policy::reload",
+                    outcome = "rejected",
+                    path = %self.path.display(),
+                    generation = old.generation,
+                    digest = %old.digest,
+                    error = %error,
+                    "egress policy reload rejected; keeping the last good policy"
+                );
+                Outcome::Rejected {
+                    current: old,
+                    error: Arc::new(error),
+                }
+            }
+            Ok(new) if new.digest() == old.digest => Outcome::Unchanged(old),
+            Ok(new) => {
+                let (old_mode, new_mode) = (current.mode(), new.mode());
+                let swap = self.shared.store(new);
+                tracing::info!(
+                    target: "egress_policy::reload",
+                    outcome = "applied",
+                    path = %self.path.display(),
+                    old_generation = swap.previous.generation,
+                    old_digest = %swap.previous.digest,
+                    generation = swap.current.generation,
+                    digest = %swap.current.digest,
+                    old_mode = old_mode.as_str(),
+                    mode = new_mode.as_str(),
+                    sealed = new_mode.is_sealed(),
+                    "egress policy reloaded"
+                );
+                metrics::gauge!("egress_policy_generation").set(swap.current.generation as f64);
+                Outcome::Applied(swap)
+            }
+        };
+        drop(current);
+        metrics::counter!("egress_policy_reloads_total", "outcome" => outcome.as_str()).increment(1);
+        let event = ReloadEvent {
+            outcome: outcome.clone(),
+            trigger,
+            at: SystemTime::now(),
+        };
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|tx| tx.send(event.clone()).is_ok());
+        outcome
+    }
+}
+
+/// Loads `path`, making sure the file did not change while it was read (a
+/// writer still at work): the size and modification time must be the same before
+/// and after, else it is read again (a few times, then the last read counts).
+fn read_stable(path: &Path) -> Result<Policy, LoadError> {
+    let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.len(), m.modified().ok()));
+    let mut attempts = 0;
+    loop {
+        let before = stamp(path);
+        let result = Policy::from_path(path);
+        attempts += 1;
+        if before == stamp(path) || attempts == 3 {
+            return result;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+}

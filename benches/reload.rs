@@ -37,8 +37,10 @@ fn write_to_swap(c: &mut Criterion) {
     let digests: Vec<_> = texts.iter().map(|t| Policy::from_toml_str(t).expect("policy").digest()).collect();
     let mut group = c.benchmark_group("reload");
     group.sample_size(10);
+    // Criterion calls the closure once per phase: the turn counter must outlive it,
+    // or a phase would start by rewriting the policy already in force.
+    let mut turn = 0;
     group.bench_function("file_write_to_applied_swap_debounce_200ms", |b| {
-        let mut turn = 0;
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {

@@ -328,6 +328,90 @@ impl Policy {
         doc.to_string()
     }
 
+    /// The policy as a TOML policy file that loads back to the same digest
+    /// (rules sorted by id, values in canonical form, expiry as an RFC 3339
+    /// instant).
+    ///
+    /// ```
+    /// use egress_policy_core::Policy;
+    /// let p = Policy::from_toml_str("version = 1\n[[allow]]\nid = \"a\"\nhosts = [\"a.example\"]\nexpires = \"2027-01-31\"\n")?;
+    /// let again = Policy::from_toml_str(&p.to_toml())?;
+    /// assert_eq!(p.digest(), again.digest());
+    /// # Ok::<(), egress_policy_core::LoadError>(())
+    /// ```
+    pub fn to_toml(&self) -> String {
+        use toml::{Table, Value};
+        let strings = |items: Vec<String>| Value::Array(items.into_iter().map(Value::String).collect());
+        let rule = |r: &Rule| -> Table {
+            let mut t = Table::new();
+            t.insert("id".into(), Value::String(r.id().into()));
+            if !r.hosts.is_empty() {
+                t.insert("hosts".into(), strings(r.hosts.iter().map(ToString::to_string).collect()));
+            }
+            if !r.cidrs.is_empty() {
+                t.insert("cidrs".into(), strings(r.cidrs.iter().map(ToString::to_string).collect()));
+            }
+            if !r.schemes.is_all() {
+                t.insert("schemes".into(), strings(r.schemes.iter().map(|s| s.to_string()).collect()));
+            }
+            match &r.ports {
+                crate::model::Ports::SchemeDefaults => {}
+                crate::model::Ports::Any => {
+                    if r.kind == RuleKind::Allow {
+                        t.insert("ports".into(), Value::String("any".into()));
+                    }
+                }
+                crate::model::Ports::Ranges(ranges) => {
+                    let items = ranges
+                        .iter()
+                        .map(|&(lo, hi)| {
+                            if lo == hi {
+                                Value::Integer(i64::from(lo))
+                            } else {
+                                Value::String(format!("{lo}-{hi}"))
+                            }
+                        })
+                        .collect();
+                    t.insert("ports".into(), Value::Array(items));
+                }
+            }
+            if r.kind == RuleKind::Allow {
+                t.insert("modes".into(), strings(r.modes.iter().map(|m| m.as_str().to_string()).collect()));
+            }
+            if let Some(clients) = &r.clients {
+                t.insert("clients".into(), strings(clients.iter().map(|c| c.to_string()).collect()));
+            }
+            if !r.resolves_to.is_empty() {
+                t.insert(
+                    "resolves_to".into(),
+                    strings(r.resolves_to.iter().map(ToString::to_string).collect()),
+                );
+            }
+            for (key, value) in [("owner", r.owner()), ("reason", r.reason()), ("ticket", r.ticket())] {
+                if let Some(v) = value {
+                    t.insert(key.into(), Value::String(v.into()));
+                }
+            }
+            if let Some(e) = &r.expires {
+                t.insert("expires".into(), Value::String(e.to_rfc3339()));
+            }
+            t
+        };
+        let mut doc = Table::new();
+        doc.insert("version".into(), Value::Integer(1));
+        doc.insert("mode".into(), Value::String(self.mode.as_str().into()));
+        doc.insert("enforcement".into(), Value::String(self.enforcement.as_str().into()));
+        if self.floor {
+            doc.insert("floor".into(), Value::Boolean(true));
+        }
+        for (key, rules) in [("allow", &self.allow), ("deny", &self.deny)] {
+            if !rules.is_empty() {
+                doc.insert(key.into(), Value::Array(rules.iter().map(|r| Value::Table(rule(r))).collect()));
+            }
+        }
+        toml::to_string(&doc).unwrap_or_default()
+    }
+
     fn compute_digest(&self) -> Digest {
         let hash = sha2::Sha256::digest(self.canonical_json().as_bytes());
         let mut out = [0u8; 32];

@@ -41,7 +41,10 @@ pub struct SharedPolicy {
 struct Inner {
     current: ArcSwap<Policy>,
     clock: Arc<dyn Clock>,
-    writer: Mutex<()>,
+    /// Held by writers; keeps the policy replaced by the previous store, so the
+    /// writer (not a reader that happened to hold the last reference) frees it on
+    /// the next store, long after readers let go.
+    writer: Mutex<Option<Arc<Policy>>>,
 }
 
 /// A loaded policy, held for the length of one decision.
@@ -69,7 +72,7 @@ impl SharedPolicy {
             inner: Arc::new(Inner {
                 current: ArcSwap::from_pointee(policy),
                 clock,
-                writer: Mutex::new(()),
+                writer: Mutex::new(None),
             }),
         }
     }
@@ -87,11 +90,13 @@ impl SharedPolicy {
     /// Swaps in `policy` as the next generation. Concurrent stores are serialised;
     /// readers see either the old or the new policy, never a mix.
     pub fn store(&self, mut policy: Policy) -> Swap {
-        let _write = self.inner.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut retired = self.inner.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let previous = self.inner.current.load().id();
         policy.set_generation(previous.generation + 1);
         let current = policy.id();
-        self.inner.current.store(Arc::new(policy));
+        let replaced = self.inner.current.swap(Arc::new(policy));
+        // Frees the policy replaced one store ago (here, on the writer's thread).
+        drop(retired.replace(replaced));
         Swap { previous, current }
     }
 

@@ -77,8 +77,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use egress_policy_core::{LoadError, POLICY_FILE_ENV, Policy, PolicyId, SharedPolicy, Swap};
-use notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::{EventKind, RecursiveMode, Watcher as _};
 
 /// The default debounce: events closer together than this are one reload.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
@@ -252,54 +251,74 @@ impl Builder {
             subscribers: Mutex::new(Vec::new()),
         });
 
-        let debouncer = if self.file_events {
-            let handler_inner = inner.clone();
-            let mut debouncer = new_debouncer(self.debounce, move |result: DebounceEventResult| match result {
-                Ok(events) if !events.is_empty() => {
-                    handler_inner.reload(Trigger::FileEvent);
+        // One worker thread: debounces file events, runs the fallback timer, stops on request.
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let notifier = if self.file_events {
+            let events = tx.clone();
+            let mut notifier = notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
+                // Reading the file ourselves produces access events: ignore them, or
+                // every reload would trigger the next.
+                Ok(event) if matches!(event.kind, EventKind::Access(_)) => {}
+                Ok(_) => {
+                    let _ = events.send(Msg::Changed);
                 }
-                Ok(_) => {}
                 Err(e) => tracing::warn!(target: "egress_policy::reload", error = %e, "file watcher error"),
             })
             .map_err(|source| WatchError::Notify { path: dir.clone(), source })?;
-            debouncer
-                .watcher()
+            notifier
                 .watch(&dir, RecursiveMode::NonRecursive)
                 .map_err(|source| WatchError::Notify { path: dir.clone(), source })?;
-            Some(debouncer)
+            Some(notifier)
         } else {
             None
         };
-
-        let (stop, poller) = match self.poll_interval {
-            Some(interval) => {
-                let (tx, rx) = mpsc::channel::<()>();
-                let poll_inner = inner.clone();
-                let handle = std::thread::Builder::new()
-                    .name("egress-policy-poll".into())
-                    .spawn(move || {
-                        loop {
-                            match rx.recv_timeout(interval) {
-                                Err(RecvTimeoutError::Timeout) => {
-                                    poll_inner.reload(Trigger::Poll);
-                                }
-                                // Stop requested, or the watcher is gone.
-                                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-                            }
-                        }
-                    })
-                    .ok();
-                (Some(tx), handle)
-            }
-            None => (None, None),
-        };
+        let worker_inner = inner.clone();
+        let (debounce, poll) = (self.debounce, self.poll_interval);
+        let worker = std::thread::Builder::new()
+            .name("egress-policy-watch".into())
+            .spawn(move || worker_loop(&worker_inner, &rx, debounce, poll))
+            .map_err(|e| WatchError::Notify {
+                path: dir.clone(),
+                source: notify::Error::io(e),
+            })?;
 
         Ok(Watcher {
             inner,
-            debouncer,
-            stop,
-            poller,
+            notifier,
+            stop: tx,
+            worker: Some(worker),
         })
+    }
+}
+
+enum Msg {
+    Changed,
+    Stop,
+}
+
+fn worker_loop(inner: &Inner, rx: &Receiver<Msg>, debounce: Duration, poll: Option<Duration>) {
+    // With no timer, wait "forever" (a day at a time).
+    let idle = poll.unwrap_or(Duration::from_secs(86_400));
+    loop {
+        match rx.recv_timeout(idle) {
+            Ok(Msg::Changed) => {
+                // Debounce: wait until the directory has been quiet for `debounce`.
+                loop {
+                    match rx.recv_timeout(debounce) {
+                        Ok(Msg::Changed) => continue,
+                        Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                        Err(RecvTimeoutError::Timeout) => break,
+                    }
+                }
+                inner.reload(Trigger::FileEvent);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if poll.is_some() {
+                    inner.reload(Trigger::Poll);
+                }
+            }
+            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+        }
     }
 }
 
@@ -307,17 +326,16 @@ impl Builder {
 /// its threads; the `SharedPolicy` keeps the last policy.
 pub struct Watcher {
     inner: Arc<Inner>,
-    debouncer: Option<Debouncer<notify::RecommendedWatcher>>,
-    stop: Option<Sender<()>>,
-    poller: Option<JoinHandle<()>>,
+    notifier: Option<notify::RecommendedWatcher>,
+    stop: Sender<Msg>,
+    worker: Option<JoinHandle<()>>,
 }
 
 impl fmt::Debug for Watcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Watcher")
             .field("path", &self.inner.path)
-            .field("file_events", &self.debouncer.is_some())
-            .field("polling", &self.poller.is_some())
+            .field("file_events", &self.notifier.is_some())
             .finish()
     }
 }
@@ -382,10 +400,10 @@ impl Watcher {
 
 impl Drop for Watcher {
     fn drop(&mut self) {
-        // Stops the debouncer's thread (and notify's) and the poller, and waits for the poller.
-        self.debouncer.take();
-        self.stop.take();
-        if let Some(handle) = self.poller.take() {
+        // Stop notify's thread, then the worker, and wait for the worker.
+        self.notifier.take();
+        let _ = self.stop.send(Msg::Stop);
+        if let Some(handle) = self.worker.take() {
             let _ = handle.join();
         }
     }

@@ -305,3 +305,18 @@ fn from_env_watches_the_named_file_or_fails_clearly() {
     let err = WatchError::EnvUnset.to_string();
     assert!(err.contains("no fallback to open"), "{err}");
 }
+
+/// Reading the policy file produces inotify access events; they must not
+/// trigger reloads (that loop once re-read the file every debounce window).
+#[test]
+fn reading_the_file_does_not_trigger_more_reloads() {
+    let (_dir, path) = setup(A);
+    let w = watch(&path);
+    let rx = w.subscribe();
+    std::fs::write(&path, C).unwrap();
+    wait_for(&rx, applied_digest(digest(C)));
+    w.reload_now();
+    let _manual = rx.recv_timeout(BOUND).unwrap();
+    let quiet = rx.recv_timeout(Duration::from_millis(800));
+    assert!(quiet.is_err(), "reloads keep coming: {:?}", quiet.map(|e| e.outcome.to_string()));
+}

@@ -116,7 +116,7 @@ impl Destination {
                 }
                 Host::parse(d)?
             }
-            Some(h) => from_url_host(h),
+            Some(h) => from_url_host(h).ok_or(DestinationError::NoHost)?,
         };
         let port = url
             .port_or_known_default()
@@ -226,6 +226,9 @@ mod tests {
             ("https://api.example.com:99999/", "error: invalid url: invalid port number"),
             ("file:///etc/passwd", "error: url has no host"),
             ("not a url", "error: invalid url: relative URL without a base"),
+            // Found by the `destination` fuzz target: the WHATWG host is `.`.
+            ("http:./2130706433/", "error: url has no host"),
+            ("https://./", "error: url has no host"),
         ];
         for (input, want) in cases {
             assert_eq!(&dest(input), want, "{input}");

@@ -186,15 +186,23 @@ fn canonical_name(raw: &str) -> Result<String, NameError> {
 /// brackets. IPv4-mapped IPv6 is read as the IPv4 address.
 pub(crate) fn parse_host(raw: &str) -> Result<crate::Host, url::ParseError> {
     let host = url::Host::parse(raw)?;
-    Ok(from_url_host(host))
+    from_url_host(host).ok_or(url::ParseError::EmptyHost)
 }
 
-pub(crate) fn from_url_host<S: AsRef<str>>(host: url::Host<S>) -> crate::Host {
-    match host {
-        url::Host::Domain(d) => crate::Host::Name(strip_one_trailing_dot(d.as_ref()).into()),
+/// The canonical host; `None` for a name that is empty once its trailing dot is
+/// removed (the WHATWG parser accepts `http:./x` with host `.`).
+pub(crate) fn from_url_host<S: AsRef<str>>(host: url::Host<S>) -> Option<crate::Host> {
+    Some(match host {
+        url::Host::Domain(d) => {
+            let name = strip_one_trailing_dot(d.as_ref());
+            if name.is_empty() {
+                return None;
+            }
+            crate::Host::Name(name.into())
+        }
         url::Host::Ipv4(ip) => crate::Host::Ip(IpAddr::V4(ip)),
         url::Host::Ipv6(ip) => crate::Host::Ip(crate::addr::canonical_ip(IpAddr::V6(ip))),
-    }
+    })
 }
 
 #[cfg(test)]

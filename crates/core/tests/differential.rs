@@ -1,13 +1,19 @@
-//! The compiled matcher agrees with a naive reference written straight from
-//! DESIGN.md §3.3 (linear scan over rules, string suffix checks), over generated
-//! policies and destinations. Deterministic: a fixed-seed generator, no extra crates.
+//! The compiled matcher agrees with the naive reference of `fuzz/reference.rs`
+//! (written straight from DESIGN.md §3.3: linear scan over rules, string suffix
+//! checks), over generated policies and destinations. Deterministic: a fixed-seed
+//! generator, no extra crates; the `differential` fuzz target explores further.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the test failing
 
 use std::net::IpAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
-use egress_policy_core::{Context, Destination, Host, HostPattern, Mode, Policy, Ports, Reason, Rule, Verdict};
+use egress_policy_core::{Context, Destination, Policy, Reason};
+
+/// The naive reference the fuzz target uses too.
+#[path = "../../../fuzz/reference.rs"]
+mod reference;
+use reference::reference;
 
 struct Rng(u64);
 impl Rng {
@@ -120,66 +126,6 @@ fn gen_url(rng: &mut Rng) -> String {
         _ => String::new(),
     };
     format!("{scheme}://{host}{port}/")
-}
-
-/// The reference: DESIGN.md §3.3 as a linear scan.
-fn reference(policy: &Policy, dest: &Destination, client: Option<&str>, now: SystemTime) -> (Verdict, Reason) {
-    let host_matches = |rule: &Rule| match dest.host() {
-        Host::Name(n) => rule.hosts().iter().any(|p| naive_pattern(p, n)),
-        Host::Ip(ip) => rule.cidrs().iter().any(|c| c.contains(ip)),
-    };
-    let port_ok = |rule: &Rule| match rule.ports() {
-        Ports::Any => true,
-        Ports::SchemeDefaults => dest.scheme().default_port() == Some(dest.port()),
-        Ports::Ranges(r) => r.iter().any(|(lo, hi)| (*lo..=*hi).contains(&dest.port())),
-        _ => unreachable!(),
-    };
-    let live = |rule: &Rule| rule.expires().is_none_or(|e| now < e.at());
-    for rule in policy.deny_rules() {
-        if live(rule) && host_matches(rule) && rule.schemes().contains(dest.scheme()) && port_ok(rule) {
-            return (Verdict::Deny, Reason::DeniedByRule);
-        }
-    }
-    if policy.mode() == Mode::Open {
-        return (Verdict::Allow, Reason::OpenMode);
-    }
-    let active = |rule: &Rule| {
-        rule.modes().contains(&policy.mode()) && rule.clients().is_none_or(|cs| client.is_some_and(|c| cs.iter().any(|x| &**x == c)))
-    };
-    let candidates: Vec<&Rule> = policy.allow_rules().filter(|r| active(r) && host_matches(r)).collect();
-    if candidates
-        .iter()
-        .any(|r| live(r) && r.schemes().contains(dest.scheme()) && port_ok(r))
-    {
-        return (Verdict::Allow, Reason::AllowedByRule);
-    }
-    if candidates
-        .iter()
-        .any(|r| !live(r) && r.schemes().contains(dest.scheme()) && port_ok(r))
-    {
-        return (Verdict::Deny, Reason::RuleExpired);
-    }
-    if candidates.iter().any(|r| live(r) && r.schemes().contains(dest.scheme())) {
-        return (Verdict::Deny, Reason::PortNotAllowed);
-    }
-    if candidates.iter().any(|r| live(r)) {
-        return (Verdict::Deny, Reason::SchemeNotAllowed);
-    }
-    (Verdict::Deny, Reason::NoMatchingRule)
-}
-
-fn naive_pattern(p: &HostPattern, name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
-    if labels.iter().any(|l| l.is_empty() || *l == "*") {
-        return false;
-    }
-    match p {
-        HostPattern::Exact(e) => **e == *name,
-        HostPattern::Wildcard(suffix) => {
-            let s: Vec<&str> = suffix.split('.').collect();
-            labels.len() > s.len() && labels[labels.len() - s.len()..] == s[..]
-        }
-    }
 }
 
 #[test]

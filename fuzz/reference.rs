@@ -1,0 +1,90 @@
+//! A deliberately naive reference matcher, written straight from DESIGN.md §3.3:
+//! a linear scan over the rules with string suffix checks, no indexes. The
+//! differential fuzz target and the main workspace's differential test both
+//! compare the compiled matcher with it (`#[path]`-included there).
+#![allow(unreachable_pub, clippy::collapsible_if)] // included as a private module; the nested ifs mirror DESIGN.md step by step
+
+use std::time::SystemTime;
+
+use egress_policy_core::{Destination, Host, HostPattern, Mode, Policy, Ports, Reason, Rule, Verdict};
+
+/// A host pattern on a canonical name: the definition, label by label.
+pub fn naive_pattern(p: &HostPattern, name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.iter().any(|l| l.is_empty() || *l == "*") {
+        return false;
+    }
+    match p {
+        HostPattern::Exact(e) => **e == *name,
+        HostPattern::Wildcard(suffix) => {
+            let s: Vec<&str> = suffix.split('.').collect();
+            labels.len() > s.len() && labels[labels.len() - s.len()..] == s[..]
+        }
+    }
+}
+
+fn host_matches(rule: &Rule, dest: &Destination) -> bool {
+    match dest.host() {
+        Host::Name(n) => rule.hosts().iter().any(|p| naive_pattern(p, n)),
+        Host::Ip(ip) => rule.cidrs().iter().any(|c| c.contains(ip)),
+    }
+}
+
+fn port_ok(rule: &Rule, dest: &Destination) -> bool {
+    match rule.ports() {
+        Ports::Any => true,
+        Ports::SchemeDefaults => dest.scheme().default_port() == Some(dest.port()),
+        Ports::Ranges(r) => r.iter().any(|(lo, hi)| (*lo..=*hi).contains(&dest.port())),
+        _ => unreachable!("a new Ports variant needs a reference"),
+    }
+}
+
+fn live(rule: &Rule, now: SystemTime) -> bool {
+    rule.expires().is_none_or(|e| now < e.at())
+}
+
+fn for_client(rule: &Rule, client: Option<&str>) -> bool {
+    rule.clients().is_none_or(|cs| client.is_some_and(|c| cs.iter().any(|x| &**x == c)))
+}
+
+/// The verdict and reason DESIGN.md §3.3 gives.
+pub fn reference(policy: &Policy, dest: &Destination, client: Option<&str>, now: SystemTime) -> (Verdict, Reason) {
+    let covers = |r: &Rule| r.schemes().contains(dest.scheme()) && port_ok(r, dest);
+    for rule in policy.deny_rules() {
+        if live(rule, now) && host_matches(rule, dest) && covers(rule) {
+            return (Verdict::Deny, Reason::DeniedByRule);
+        }
+    }
+    if policy.mode() == Mode::Open {
+        if let (true, Host::Ip(ip)) = (policy.floor(), dest.host()) {
+            if !egress_policy_core::is_public(*ip) {
+                let exempt = policy
+                    .allow_rules()
+                    .any(|r| live(r, now) && for_client(r, client) && host_matches(r, dest) && covers(r));
+                return if exempt {
+                    (Verdict::Allow, Reason::AllowedByRule)
+                } else {
+                    (Verdict::Deny, Reason::ForbiddenAddress)
+                };
+            }
+        }
+        return (Verdict::Allow, Reason::OpenMode);
+    }
+    let candidates: Vec<&Rule> = policy
+        .allow_rules()
+        .filter(|r| r.modes().contains(&policy.mode()) && for_client(r, client) && host_matches(r, dest))
+        .collect();
+    if candidates.iter().any(|r| live(r, now) && covers(r)) {
+        return (Verdict::Allow, Reason::AllowedByRule);
+    }
+    if candidates.iter().any(|r| !live(r, now) && covers(r)) {
+        return (Verdict::Deny, Reason::RuleExpired);
+    }
+    if candidates.iter().any(|r| live(r, now) && r.schemes().contains(dest.scheme())) {
+        return (Verdict::Deny, Reason::PortNotAllowed);
+    }
+    if candidates.iter().any(|r| live(r, now)) {
+        return (Verdict::Deny, Reason::SchemeNotAllowed);
+    }
+    (Verdict::Deny, Reason::NoMatchingRule)
+}

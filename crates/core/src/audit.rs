@@ -11,8 +11,12 @@ pub const DECISION_TARGET: &str = "egress_policy::decision";
 /// The target of reload events.
 pub const RELOAD_TARGET: &str = "egress_policy::reload";
 
-/// Emits the decision event: deny and would-deny at WARN, allow at DEBUG.
+/// Emits the decision event (deny and would-deny at WARN, allow at DEBUG) and
+/// counts it: `egress_decisions_total{verdict,reason,mode,enforced}` and, for
+/// decisions made by a rule, `egress_rule_hits_total{rule}`.
 pub fn emit_decision(d: &Decision) {
+    #[cfg(feature = "metrics")]
+    count_decision(d);
     let enabled = match d.verdict() {
         Verdict::Deny => tracing::enabled!(target: "egress_policy::decision", tracing::Level::WARN),
         Verdict::Allow => tracing::enabled!(target: "egress_policy::decision", tracing::Level::DEBUG),
@@ -54,8 +58,49 @@ pub fn emit_decision(d: &Decision) {
     }
 }
 
-/// Emits one WARN event listing the resolved addresses that were refused.
+#[cfg(feature = "metrics")]
+fn count_decision(d: &Decision) {
+    use crate::decision::Reason;
+    metrics::counter!(
+        "egress_decisions_total",
+        "verdict" => d.verdict().as_str(),
+        "reason" => d.reason().as_str(),
+        "mode" => d.mode().as_str(),
+        "enforced" => if d.is_enforced() { "true" } else { "false" }
+    )
+    .increment(1);
+    if let (Some(rule), Reason::AllowedByRule | Reason::DeniedByRule) = (d.rule(), d.reason()) {
+        metrics::counter!("egress_rule_hits_total", "rule" => rule.id().to_string()).increment(1);
+    }
+}
+
+/// Sets `egress_policy_generation` and `egress_rule_expiry_seconds{rule}` (time
+/// left to each rule's expiry, negative once expired) for `policy` as of `now`.
+pub(crate) fn publish_policy_gauges(policy: &crate::Policy, now: std::time::SystemTime) {
+    #[cfg(feature = "metrics")]
+    {
+        metrics::gauge!("egress_policy_generation").set(policy.generation() as f64);
+        for rule in policy.allow_rules().chain(policy.deny_rules()) {
+            if let Some(e) = rule.expires() {
+                let left = match e.at().duration_since(now) {
+                    Ok(d) => d.as_secs_f64(),
+                    Err(past) => -past.duration().as_secs_f64(),
+                };
+                metrics::gauge!("egress_rule_expiry_seconds", "rule" => rule.id().to_string()).set(left);
+            }
+        }
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (policy, now);
+}
+
+/// Emits one WARN event listing the resolved addresses that were refused, and
+/// counts enforced drops in `egress_resolved_addresses_dropped_total`.
 pub(crate) fn emit_dropped(d: &Decision, dropped: &[Dropped]) {
+    #[cfg(feature = "metrics")]
+    if d.is_enforced() {
+        metrics::counter!("egress_resolved_addresses_dropped_total").increment(dropped.len() as u64);
+    }
     let host = d.destination().map(|x| x.host().to_string()).unwrap_or_default();
     let list: Vec<String> = dropped.iter().map(|x| format!("{} ({})", x.addr, x.why)).collect();
     tracing::warn!(

@@ -4,10 +4,11 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use arc_swap::{ArcSwap, Guard};
+use arc_swap::{ArcSwap, ArcSwapOption, Guard};
 
 use crate::decision::{Context, Decision, PolicyId};
 use crate::destination::Destination;
+use crate::observe::Recorder;
 use crate::policy::{Admission, Policy};
 use crate::time::{Clock, SystemClock};
 
@@ -45,6 +46,7 @@ struct Inner {
     /// writer (not a reader that happened to hold the last reference) frees it on
     /// the next store, long after readers let go.
     writer: Mutex<Option<Arc<Policy>>>,
+    recorder: ArcSwapOption<Recorder>,
 }
 
 /// A loaded policy, held for the length of one decision.
@@ -68,13 +70,48 @@ impl SharedPolicy {
     /// Shares `policy` as generation 1, with an injected clock (tests, replays).
     pub fn with_clock(mut policy: Policy, clock: Arc<dyn Clock>) -> SharedPolicy {
         policy.set_generation(1);
+        crate::audit::publish_policy_gauges(&policy, clock.now());
         SharedPolicy {
             inner: Arc::new(Inner {
                 current: ArcSwap::from_pointee(policy),
                 clock,
                 writer: Mutex::new(None),
+                recorder: ArcSwapOption::empty(),
             }),
         }
+    }
+
+    /// Records every decision (and, through [`SharedPolicy::record_admission`],
+    /// resolved addresses) made through this handle into `recorder`; `None` stops.
+    /// See [`Recorder`] for the observe-then-enforce workflow.
+    pub fn set_recorder(&self, recorder: Option<Arc<Recorder>>) {
+        self.inner.recorder.store(recorder);
+    }
+
+    /// The attached recorder, if any.
+    pub fn recorder(&self) -> Option<Arc<Recorder>> {
+        self.inner.recorder.load_full()
+    }
+
+    /// Records the addresses an admission saw (integrations call this after
+    /// admitting a lookup, so observations carry resolved addresses).
+    pub fn record_admission(&self, admission: &Admission, client: Option<&str>) {
+        if let Some(r) = &*self.inner.recorder.load() {
+            r.record_admission(admission, client, self.now());
+        }
+    }
+
+    /// Re-publishes `egress_rule_expiry_seconds` (time left runs down: call this
+    /// periodically; the watcher does on every fallback tick).
+    pub fn refresh_expiry_metrics(&self) {
+        crate::audit::publish_policy_gauges(&self.load(), self.now());
+    }
+
+    fn recorded(&self, d: Decision, client: Option<&str>) -> Decision {
+        if let Some(r) = &*self.inner.recorder.load() {
+            r.record(&d, client, self.now());
+        }
+        d
     }
 
     /// The policy in force now. Lock-free; hold it only for one decision.
@@ -94,6 +131,7 @@ impl SharedPolicy {
         let previous = self.inner.current.load().id();
         policy.set_generation(previous.generation + 1);
         let current = policy.id();
+        crate::audit::publish_policy_gauges(&policy, self.now());
         let replaced = self.inner.current.swap(Arc::new(policy));
         // Frees the policy replaced one store ago (here, on the writer's thread).
         drop(retired.replace(replaced));
@@ -113,19 +151,24 @@ impl SharedPolicy {
     /// Decides on `dest` for `client` under the policy in force now.
     pub fn decide(&self, dest: &Destination, client: Option<&str>) -> Decision {
         let cx = Context::at(self.now()).with_client(client);
-        self.load().decide_with(dest, &cx)
+        self.recorded(self.load().decide_with(dest, &cx), client)
     }
 
     /// Parses and decides on a URL; a URL that does not parse is denied (`invalid`).
     pub fn decide_url(&self, url: &str, client: Option<&str>) -> Decision {
         let cx = Context::at(self.now()).with_client(client);
-        self.load().decide_url_with(url, &cx)
+        self.recorded(self.load().decide_url_with(url, &cx), client)
     }
 
     /// Connect-time admission of `addrs` for `dest` (see [`Policy::admit`]).
     pub fn admit(&self, dest: &Destination, addrs: &[IpAddr], client: Option<&str>) -> Admission {
         let cx = Context::at(self.now()).with_client(client);
-        self.load().admit(dest, addrs, &cx)
+        let admission = self.load().admit(dest, addrs, &cx);
+        if let Some(r) = &*self.inner.recorder.load() {
+            r.record(admission.decision(), client, self.now());
+        }
+        self.record_admission(&admission, client);
+        admission
     }
 }
 

@@ -77,6 +77,7 @@ fn admit(
             current.admit(&dest, &ips, &cx)
         }
     };
+    policy.record_admission(&admission, None);
     if admission.decision().blocks() {
         return Err(Box::new(Denied::new(admission.decision().clone())));
     }

@@ -64,6 +64,7 @@ impl Resolve for FilteringResolver {
             let ips = answer.await?;
             let cx = Context::at(policy.now()).with_client(client.as_deref());
             let admission = policy.load().admit_name(&name, &ips, &cx);
+            policy.record_admission(&admission, client.as_deref());
             if admission.decision().blocks() {
                 return Err(Box::new(Denied::new(admission.decision().clone())) as Box<dyn std::error::Error + Send + Sync>);
             }

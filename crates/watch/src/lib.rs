@@ -231,7 +231,6 @@ impl Builder {
             None => SharedPolicy::new(first),
         };
         let current = shared.load();
-        metrics::gauge!("egress_policy_generation").set(current.generation() as f64);
         tracing::info!(
             target: "egress_policy::reload",
             outcome = "loaded",
@@ -315,6 +314,7 @@ fn worker_loop(inner: &Inner, rx: &Receiver<Msg>, debounce: Duration, poll: Opti
             Err(RecvTimeoutError::Timeout) => {
                 if poll.is_some() {
                     inner.reload(Trigger::Poll);
+                    inner.shared.refresh_expiry_metrics();
                 }
             }
             Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
@@ -447,7 +447,6 @@ impl Inner {
                     sealed = new_mode.is_sealed(),
                     "egress policy reloaded"
                 );
-                metrics::gauge!("egress_policy_generation").set(swap.current.generation as f64);
                 Outcome::Applied(swap)
             }
         };

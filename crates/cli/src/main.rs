@@ -61,6 +61,34 @@ enum Command {
         #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
     },
+    /// What a policy change makes reachable and unreachable. Exit 1 when it widens
+    /// access (so CI can demand extra review), 0 otherwise, 2 on errors.
+    Diff {
+        /// One JSON object: {"old", "new", "widening", "changes": [...]}.
+        #[arg(long)]
+        json: bool,
+        /// The policy before the change.
+        old: PathBuf,
+        /// The policy after the change.
+        new: PathBuf,
+    },
+    /// Suggest an allowlist from observation files (JSON lines written by the
+    /// library's `Recorder`), one file per period. Writes a policy TOML with
+    /// placeholders `validate --strict` rejects until a person fills them in.
+    Suggest {
+        /// Distinct names under one registrable domain before they become `*.domain`.
+        #[arg(long, default_value_t = 5)]
+        wildcard_threshold: usize,
+        /// Distinct IP-literal destinations beyond which they are not listed.
+        #[arg(long, default_value_t = 32)]
+        ip_fanout_limit: usize,
+        /// Write the policy here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Observation files.
+        #[arg(required = true, value_name = "OBSERVATIONS")]
+        observations: Vec<PathBuf>,
+    },
     /// Decide on URLs. Exit 0 all allowed, 1 any denied or invalid, 2 usage or policy error.
     ///
     /// With no URL arguments, reads standard input, one URL per line; a line that
@@ -106,6 +134,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { json, strict, now, files } => validate(&files, json, strict, now.as_deref()),
+        Command::Diff { json, old, new } => diff(&old, &new, json),
+        Command::Suggest {
+            wildcard_threshold,
+            ip_fanout_limit,
+            output,
+            observations,
+        } => suggest(&observations, wildcard_threshold, ip_fanout_limit, output.as_deref()),
         Command::Probe {
             policy,
             client,
@@ -221,6 +256,77 @@ fn validate(files: &[PathBuf], json: bool, strict: bool, now: Option<&str>) -> R
         }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn diff(old: &std::path::Path, new: &std::path::Path, json: bool) -> Result<ExitCode, Fatal> {
+    use egress_policy_cli::diff::{Direction, diff};
+    let (a, b) = (Policy::from_path(old)?, Policy::from_path(new)?);
+    let changes = diff(&a, &b);
+    let widening = changes.iter().any(|c| c.direction == Direction::Widening);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        emit(
+            &mut out,
+            &json!({"old": a.digest().to_string(), "new": b.digest().to_string(), "widening": widening, "changes": changes}),
+        );
+    } else {
+        for c in &changes {
+            let _ = writeln!(out, "{c}");
+        }
+        let count = |d| changes.iter().filter(|c| c.direction == d).count();
+        let _ = writeln!(
+            out,
+            "{} widening, {} narrowing, {} metadata change{}{}",
+            count(Direction::Widening),
+            count(Direction::Narrowing),
+            count(Direction::Metadata),
+            if changes.len() == 1 { "" } else { "s" },
+            if widening { ": this change WIDENS access" } else { "" }
+        );
+    }
+    Ok(if widening { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn suggest(
+    files: &[PathBuf],
+    wildcard_threshold: usize,
+    ip_fanout_limit: usize,
+    output: Option<&std::path::Path>,
+) -> Result<ExitCode, Fatal> {
+    use egress_policy_cli::suggest::{Options, read_period, suggest};
+    let periods = files.iter().map(|f| read_period(f)).collect::<Result<Vec<_>, _>>().map_err(Fatal)?;
+    let opts = Options {
+        wildcard_threshold,
+        ip_fanout_limit,
+        ..Options::default()
+    };
+    let s = suggest(&periods, &opts);
+    match output {
+        Some(path) => std::fs::write(path, &s.policy).map_err(|e| Fatal(format!("{}: {e}", path.display())))?,
+        None => print!("{}", s.policy),
+    }
+    // The review summary goes to standard error, so the policy can be piped.
+    match &s.new_in_latest {
+        None => eprintln!("suggest: one period only: observe over several periods to see whether the allowlist has stopped growing"),
+        Some(new) if new.is_empty() => eprintln!("suggest: no new destinations in the latest period: the allowlist looks stable"),
+        Some(new) => {
+            eprintln!(
+                "suggest: {} destination(s) new in the latest period (keep observing before enforcing):",
+                new.len()
+            );
+            for d in new {
+                eprintln!("  {d}");
+            }
+        }
+    }
+    for b in &s.blocked_now {
+        eprintln!("suggest: blocked now: {b}");
+    }
+    for n in &s.not_allowlistable {
+        eprintln!("suggest: not allow-listed: {n}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn emit(out: &mut impl Write, value: &serde_json::Value) {

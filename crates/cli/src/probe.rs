@@ -38,8 +38,6 @@ pub(crate) fn run(policy_path: &Path, client: Option<&str>, timeout: u64, json: 
     let policy = Policy::from_path(policy_path).map_err(|e| e.to_string())?;
     let id = policy.id();
     let shared = SharedPolicy::new(policy);
-    // Process-wide TLS provider for the probe binary (ring: no C toolchain needed).
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = EnforcedClient::builder(shared.clone()).timeout(Duration::from_secs(timeout));
     if let Some(name) = client {
         builder = builder.client_name(name);

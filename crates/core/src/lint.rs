@@ -117,6 +117,17 @@ pub fn lint(policy: &Policy, now: SystemTime) -> Vec<Finding> {
                 ));
             }
         }
+        for (field, value) in [("owner", rule.owner()), ("reason", rule.reason()), ("ticket", rule.ticket())] {
+            if value.is_some_and(|v| v.contains("FILL-IN")) {
+                out.push(finding(
+                    "placeholder",
+                    rule,
+                    Some(field.into()),
+                    format!("`{field}` is still a FILL-IN placeholder"),
+                    Some("write who owns the rule, why it exists and its ticket"),
+                ));
+            }
+        }
         if let Some(exp) = rule.expires() {
             if exp.at() <= now {
                 out.push(finding(

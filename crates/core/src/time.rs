@@ -86,11 +86,13 @@ fn date_start(date: Date) -> SystemTime {
 }
 
 fn to_system(dt: OffsetDateTime) -> SystemTime {
-    let nanos = dt.unix_timestamp_nanos();
-    if nanos >= 0 {
-        UNIX_EPOCH + Duration::from_nanos(nanos as u64)
+    // Whole seconds plus nanoseconds: nanoseconds since 1970 overflow u64 after 2554.
+    let secs = dt.unix_timestamp();
+    let nanos = Duration::from_nanos(u64::from(dt.nanosecond()));
+    if secs >= 0 {
+        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs()) + nanos
     } else {
-        UNIX_EPOCH - Duration::from_nanos(nanos.unsigned_abs() as u64)
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs()) + nanos
     }
 }
 

@@ -76,8 +76,9 @@ pub type EnforcedHttpsConnector<R = hyper_util::client::legacy::connect::dns::Ga
     EnforceConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<EnforceResolver<R>>>>;
 
 /// An enforced HTTP+HTTPS connector over `resolver`: the connector decides on
-/// every connection, the resolver admits every address. TLS by rustls (ring) with
-/// the platform's trust store.
+/// every connection, the resolver admits every address. TLS by rustls with the
+/// ring provider (passed explicitly, whatever the process default) and the
+/// platform's trust store.
 #[cfg(feature = "rustls")]
 pub fn https_connector_with_resolver<R>(
     policy: SharedPolicy,
@@ -88,7 +89,7 @@ pub fn https_connector_with_resolver<R>(
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
     http.enforce_http(false);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()?
+        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
         .https_or_http()
         .enable_http1()
         .enable_http2()

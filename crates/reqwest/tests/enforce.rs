@@ -12,7 +12,6 @@ use egress_policy_reqwest::{BuildError, Builder, EnforceMiddleware, EnforcedClie
 use egress_policy_testkit::{CountingServer, LogCapture};
 
 fn shared(src: &str) -> SharedPolicy {
-    egress_policy_testkit::install_crypto_provider();
     SharedPolicy::new(Policy::from_toml_str(src).unwrap_or_else(|e| panic!("{e}\n{src}")))
 }
 

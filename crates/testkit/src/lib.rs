@@ -186,14 +186,6 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
     }
 }
 
-/// Installs ring as the process-wide rustls provider, once. Needed when the
-/// workspace's feature unification builds reqwest with `rustls-no-provider` (the
-/// CLI does): reqwest then refuses to build a client without a provider, and a
-/// library must not install one on its users' behalf.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// A hyper-util resolver answering from a fixed table (no DNS), counting lookups.
 #[derive(Clone, Default)]
 pub struct StaticResolver {

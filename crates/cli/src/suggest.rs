@@ -1,0 +1,353 @@
+//! `egress-policy suggest`: turn observed traffic into a reviewed allowlist.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::SystemTime;
+
+use egress_policy_core::{Host, Scheme, format_rfc3339, is_public, parse_instant};
+
+/// The marker `validate --strict` rejects until a person replaces it.
+pub const PLACEHOLDER: &str = "FILL-IN";
+
+/// One observed destination, as a `Recorder` writes it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Observation {
+    /// Scheme.
+    pub scheme: String,
+    /// Canonical host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// The client name, if the client had one.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Times seen in the period.
+    pub count: u64,
+    /// First seen (RFC 3339 UTC).
+    pub first_seen: String,
+    /// Last seen (RFC 3339 UTC).
+    pub last_seen: String,
+    /// `allow` or `deny`.
+    pub verdict: String,
+    /// The decision's reason.
+    pub reason: String,
+    /// The rule that decided, if any.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Whether the policy enforced its verdicts.
+    pub enforced: bool,
+    /// Addresses the name resolved to.
+    #[serde(default)]
+    pub resolved: Vec<IpAddr>,
+}
+
+impl Observation {
+    fn key(&self) -> (String, String, u16) {
+        (self.scheme.clone(), self.host.clone(), self.port)
+    }
+}
+
+/// One observation file: a period.
+#[derive(Debug, Clone, Default)]
+pub struct Period {
+    /// Where it came from.
+    pub source: String,
+    /// Its observations.
+    pub observations: Vec<Observation>,
+    /// Destinations the recorder could not keep (its cap was reached).
+    pub overflow: u64,
+    /// The latest `last_seen` in it, to order periods.
+    pub latest: Option<SystemTime>,
+}
+
+/// Reads an observation file (JSON lines); errors name the line.
+pub fn read_period(path: &Path) -> Result<Period, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut period = Period {
+        source: path.display().to_string(),
+        ..Period::default()
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+        if let Some(n) = value.get("overflow").and_then(serde_json::Value::as_u64) {
+            period.overflow += n;
+            continue;
+        }
+        let obs: Observation = serde_json::from_value(value).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+        if let Ok(t) = parse_instant(&obs.last_seen) {
+            period.latest = Some(period.latest.map_or(t, |l| l.max(t)));
+        }
+        period.observations.push(obs);
+    }
+    Ok(period)
+}
+
+/// How `suggest` groups.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Distinct names under one registrable domain before they become `*.domain`.
+    pub wildcard_threshold: usize,
+    /// Distinct IP-literal destinations beyond which they are reported as not
+    /// statically allow-listable (peer-to-peer-like traffic) instead of listed.
+    pub ip_fanout_limit: usize,
+    /// The time stamped in the output.
+    pub now: SystemTime,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            wildcard_threshold: 5,
+            ip_fanout_limit: 32,
+            now: SystemTime::now(),
+        }
+    }
+}
+
+/// A suggested policy and what the reviewer needs to know about it.
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    /// The policy file (TOML), with placeholders to fill in.
+    pub policy: String,
+    /// Destinations that were denied under `enforce`: blocked now, not in the allowlist.
+    pub blocked_now: Vec<String>,
+    /// Traffic that cannot be allow-listed statically.
+    pub not_allowlistable: Vec<String>,
+    /// Destinations first seen in the latest period (`None` with a single period).
+    pub new_in_latest: Option<Vec<String>>,
+    /// Destinations lost to recorder overflow.
+    pub overflow: u64,
+}
+
+#[derive(Default)]
+struct Group {
+    names: BTreeSet<String>,
+    pairs: BTreeSet<(String, u16)>,
+    private_resolved: BTreeSet<IpAddr>,
+    seen: u64,
+}
+
+fn rule_id(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut id: String = base
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    id = id.trim_start_matches(['_', '.', '-']).to_string();
+    if id.is_empty() {
+        id = "rule".into();
+    }
+    let mut candidate = id.clone();
+    let mut n = 2;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{id}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn list(items: impl IntoIterator<Item = String>) -> String {
+    format!("[{}]", items.into_iter().map(|s| quote(&s)).collect::<Vec<_>>().join(", "))
+}
+
+/// Writes the rules for one destination group (names or an address sharing one
+/// set of observed (scheme, port) pairs): one rule when the pairs are every
+/// scheme's default port or a full schemes × ports product, else one rule per
+/// scheme, so no scheme gains another scheme's port.
+fn write_rules(out: &mut String, id_base: &str, hosts_or_cidrs: (&str, Vec<String>), group: &Group, taken: &mut BTreeSet<String>) {
+    let defaults = group.pairs.iter().all(|(s, p)| Scheme::parse(s).default_port() == Some(*p));
+    let schemes: BTreeSet<&str> = group.pairs.iter().map(|(s, _)| s.as_str()).collect();
+    let ports: BTreeSet<u16> = group.pairs.iter().map(|(_, p)| *p).collect();
+    let product = schemes.len() * ports.len() == group.pairs.len();
+    let rules: Vec<(Vec<&str>, Option<Vec<u16>>)> = if defaults {
+        vec![(schemes.into_iter().collect(), None)]
+    } else if product {
+        vec![(schemes.into_iter().collect(), Some(ports.into_iter().collect()))]
+    } else {
+        let mut by_scheme: BTreeMap<&str, Vec<u16>> = BTreeMap::new();
+        for (s, p) in &group.pairs {
+            by_scheme.entry(s.as_str()).or_default().push(*p);
+        }
+        by_scheme.into_iter().map(|(s, ports)| (vec![s], Some(ports))).collect()
+    };
+    let split = rules.len() > 1;
+    for (schemes, ports) in rules {
+        let suffix = if split { format!("-{}", schemes[0]) } else { String::new() };
+        let id = rule_id(&format!("{id_base}{suffix}"), taken);
+        let _ = writeln!(out, "\n[[allow]]\nid = {}", quote(&id));
+        let _ = writeln!(out, "{} = {}", hosts_or_cidrs.0, list(hosts_or_cidrs.1.clone()));
+        let _ = writeln!(out, "schemes = {}", list(schemes.iter().map(|s| s.to_string())));
+        if let Some(ports) = ports {
+            let _ = writeln!(out, "ports = [{}]", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+        }
+        if !group.private_resolved.is_empty() {
+            let nets = group.private_resolved.iter().map(|ip| ipnet::IpNet::from(*ip).to_string());
+            let _ = writeln!(out, "resolves_to = {}  # observed private answers", list(nets));
+        }
+        let _ = writeln!(out, "owner = {}", quote(PLACEHOLDER));
+        let _ = writeln!(
+            out,
+            "reason = {}",
+            quote(&format!(
+                "{PLACEHOLDER}: why this service calls these ({} requests observed)",
+                group.seen
+            ))
+        );
+        let _ = writeln!(
+            out,
+            "# ticket = \"SEC-...\"\n# expires = \"YYYY-MM-DD\"  # {PLACEHOLDER}: required for validate --strict"
+        );
+    }
+}
+
+/// Builds the suggestion from one or more periods (observation files).
+pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
+    let mut ordered: Vec<&Period> = periods.iter().collect();
+    ordered.sort_by_key(|p| p.latest);
+    let overflow = periods.iter().map(|p| p.overflow).sum();
+
+    let mut allowed: BTreeMap<(String, String, u16), (u64, BTreeSet<IpAddr>)> = BTreeMap::new();
+    let mut blocked: BTreeSet<String> = BTreeSet::new();
+    for obs in periods.iter().flat_map(|p| &p.observations) {
+        if obs.verdict == "deny" && obs.enforced {
+            blocked.insert(format!(
+                "{}://{}:{} ({}{})",
+                obs.scheme,
+                obs.host,
+                obs.port,
+                obs.reason,
+                obs.rule.as_deref().map(|r| format!(", rule {r}")).unwrap_or_default()
+            ));
+            continue;
+        }
+        let e = allowed.entry(obs.key()).or_default();
+        e.0 += obs.count;
+        e.1.extend(obs.resolved.iter().copied());
+    }
+
+    // Names grouped by registrable domain (Public Suffix List, private section
+    // included, so `*.s3.amazonaws.com` can never come out); addresses apart.
+    // Per host first: its (scheme, port) pairs, count and private answers.
+    let mut per_name: BTreeMap<String, Group> = BTreeMap::new();
+    let mut ip_groups: BTreeMap<IpAddr, Group> = BTreeMap::new();
+    for ((scheme, host, port), (count, resolved)) in &allowed {
+        let g = match Host::parse(host) {
+            Ok(Host::Ip(ip)) => ip_groups.entry(ip).or_default(),
+            Ok(Host::Name(name)) => per_name.entry(name.to_string()).or_default(),
+            Err(_) => continue,
+        };
+        g.pairs.insert((scheme.clone(), *port));
+        g.private_resolved.extend(resolved.iter().copied().filter(|a| !is_public(*a)));
+        g.seen += count;
+    }
+    // Then names sharing a registrable domain and the same pairs form a group.
+    let mut name_groups: BTreeMap<(String, Vec<(String, u16)>), Group> = BTreeMap::new();
+    for (name, g) in per_name {
+        let domain = psl::domain_str(&name).unwrap_or(&name).to_string();
+        let group = name_groups.entry((domain, g.pairs.iter().cloned().collect())).or_default();
+        group.names.insert(name);
+        group.pairs.extend(g.pairs);
+        group.private_resolved.extend(g.private_resolved);
+        group.seen += g.seen;
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Suggested by `egress-policy suggest` at {} from {} observation file(s).",
+        format_rfc3339(opts.now),
+        periods.len()
+    );
+    let _ = writeln!(
+        out,
+        "# Review every rule: replace each {PLACEHOLDER} (owner, reason) and add `expires`;"
+    );
+    let _ = writeln!(out, "# `egress-policy validate --strict` fails until you do.");
+    let mut not_allowlistable = Vec::new();
+    if ip_groups.len() > opts.ip_fanout_limit {
+        not_allowlistable.push(format!(
+            "{} distinct IP-literal destinations (more than {}): peer-to-peer-like traffic cannot be allow-listed statically; scope it with network policy or a dedicated client",
+            ip_groups.len(),
+            opts.ip_fanout_limit
+        ));
+    }
+    for note in &not_allowlistable {
+        let _ = writeln!(out, "# NOT ALLOW-LISTED: {note}");
+    }
+    if overflow > 0 {
+        let _ = writeln!(
+            out,
+            "# WARNING: {overflow} destinations were not recorded (recorder full): observe longer with a larger capacity"
+        );
+    }
+    let _ = writeln!(out, "\nversion = 1\nmode = \"sealed\"\nenforcement = \"enforce\"");
+
+    let mut taken = BTreeSet::new();
+    for ((domain, _), group) in &name_groups {
+        let mut hosts: Vec<String> = Vec::new();
+        let wildcard = group.names.len() >= opts.wildcard_threshold && psl::domain_str(domain) == Some(domain.as_str());
+        if wildcard {
+            hosts.push(format!("*.{domain}"));
+            if group.names.contains(domain) {
+                hosts.push(domain.clone());
+            }
+        } else {
+            hosts.extend(group.names.iter().cloned());
+        }
+        write_rules(&mut out, domain, ("hosts", hosts), group, &mut taken);
+    }
+    if ip_groups.len() <= opts.ip_fanout_limit {
+        for (ip, group) in &ip_groups {
+            write_rules(
+                &mut out,
+                &format!("ip-{ip}"),
+                ("cidrs", vec![ipnet::IpNet::from(*ip).to_string()]),
+                group,
+                &mut taken,
+            );
+        }
+    }
+    let blocked_now: Vec<String> = blocked.into_iter().collect();
+    if !blocked_now.is_empty() {
+        let _ = writeln!(out, "\n# Blocked now (denied under enforce while observed), left out:");
+        for b in &blocked_now {
+            let _ = writeln!(out, "#   {b}");
+        }
+    }
+
+    let new_in_latest = (ordered.len() > 1).then(|| {
+        let (last, earlier) = ordered.split_last().expect("two or more periods");
+        let before: BTreeSet<_> = earlier.iter().flat_map(|p| p.observations.iter().map(Observation::key)).collect();
+        let mut new: Vec<String> = last
+            .observations
+            .iter()
+            .filter(|o| !before.contains(&o.key()))
+            .map(|o| format!("{}://{}:{}", o.scheme, o.host, o.port))
+            .collect();
+        new.sort();
+        new.dedup();
+        new
+    });
+    Suggestion {
+        policy: out,
+        blocked_now,
+        not_allowlistable,
+        new_in_latest,
+        overflow,
+    }
+}

@@ -1,7 +1,6 @@
 //! Addresses: canonical form, the special-purpose table behind the private floor
 //! (DESIGN.md §3.4), and the prefix tables CIDR rules compile into.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net};
@@ -220,8 +219,8 @@ pub fn is_public(ip: IpAddr) -> bool {
 /// IPv6), whatever the number of rules. Values are rule indices.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct PrefixTable {
-    v4: Vec<(u8, HashMap<u32, Vec<u32>>)>,
-    v6: Vec<(u8, HashMap<u128, Vec<u32>>)>,
+    v4: Vec<(u8, crate::policy::FastMap<u32, Vec<u32>>)>,
+    v6: Vec<(u8, crate::policy::FastMap<u128, Vec<u32>>)>,
 }
 
 impl PrefixTable {
@@ -272,11 +271,11 @@ impl PrefixTable {
     }
 }
 
-fn push_level<K: std::hash::Hash + Eq>(levels: &mut Vec<(u8, HashMap<K, Vec<u32>>)>, len: u8, key: K, rule: u32) {
+fn push_level<K: std::hash::Hash + Eq>(levels: &mut Vec<(u8, crate::policy::FastMap<K, Vec<u32>>)>, len: u8, key: K, rule: u32) {
     let pos = match levels.binary_search_by(|(l, _)| len.cmp(l)) {
         Ok(pos) => pos,
         Err(pos) => {
-            levels.insert(pos, (len, HashMap::new()));
+            levels.insert(pos, (len, crate::policy::FastMap::default()));
             pos
         }
     };

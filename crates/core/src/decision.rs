@@ -61,6 +61,14 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// How many reasons there are (for counter tables).
+    pub(crate) const COUNT: usize = 10;
+
+    /// A dense index, `0..COUNT`.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

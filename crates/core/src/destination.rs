@@ -9,8 +9,9 @@ use crate::model::Scheme;
 /// A destination's host: a canonical name or an address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Host {
-    /// A canonical DNS name (WHATWG host: lower case, A-labels, one trailing dot removed).
-    Name(Box<str>),
+    /// A canonical DNS name (WHATWG host: lower case, A-labels, one trailing dot
+    /// removed). Shared, so decisions carry it without copying.
+    Name(std::sync::Arc<str>),
     /// An address; IPv4-mapped IPv6 is read as IPv4.
     Ip(IpAddr),
 }

@@ -16,7 +16,19 @@ pub(crate) fn strip_one_trailing_dot(domain: &str) -> &str {
 /// Whether a canonical destination name can match any pattern at all: it must have
 /// no empty label and no label that is a literal `*`.
 pub(crate) fn is_matchable_name(name: &str) -> bool {
-    !name.is_empty() && name.split('.').all(|label| !label.is_empty() && label != "*")
+    // One pass over the bytes (this runs on every decision).
+    let bytes = name.as_bytes();
+    let mut start = 0;
+    for i in 0..=bytes.len() {
+        if i == bytes.len() || bytes[i] == b'.' {
+            let label = &bytes[start..i];
+            if label.is_empty() || label == b"*" {
+                return false;
+            }
+            start = i + 1;
+        }
+    }
+    true
 }
 
 /// A host pattern from a rule's `hosts` list.

@@ -92,7 +92,7 @@ mod shared;
 mod time;
 
 pub use addr::{SpecialRange, canonical_ip, embedded_ipv4, is_public, special_purpose};
-pub use audit::{DECISION_TARGET, RELOAD_TARGET, emit_decision};
+pub use audit::{DECISION_TARGET, RELOAD_TARGET};
 pub use decision::{Context, Decision, Denied, Digest, PolicyId, Reason, Verdict};
 pub use destination::{Destination, DestinationError, Host, redact_url};
 pub use host::HostPattern;

@@ -895,6 +895,7 @@ fn validate_rule(raw: RawRule, rc: &mut RuleCtx<'_, '_, '_>) -> Option<Rule> {
         reason,
         ticket,
         expires,
+        slot: 0,
     })
 }
 

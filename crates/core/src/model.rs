@@ -305,6 +305,8 @@ pub struct Rule {
     pub(crate) reason: Option<Box<str>>,
     pub(crate) ticket: Option<Box<str>>,
     pub(crate) expires: Option<Expiry>,
+    /// Position in the compiled policy's rule list of its kind (for counters).
+    pub(crate) slot: u32,
 }
 
 impl Rule {

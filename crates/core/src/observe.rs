@@ -41,7 +41,7 @@ struct Entry {
 #[derive(Debug, Default)]
 struct State {
     destinations: HashMap<Key, Entry>,
-    resolved: HashMap<Box<str>, BTreeSet<IpAddr>>,
+    resolved: HashMap<Arc<str>, BTreeSet<IpAddr>>,
     overflow: u64,
 }
 

@@ -57,14 +57,40 @@ pub struct Policy {
     deny_index: Index,
     by_id: HashMap<Box<str>, (RuleKind, u32)>,
     id: PolicyId,
+    /// Whether any rule expires: when none does, decisions need no clock.
+    expiring: bool,
+    telemetry: Arc<audit::Telemetry>,
+    /// Matches nothing: stands in for an index when a name cannot match.
+    empty_index: Index,
 }
+
+/// The maps' hasher. Only policy names are ever inserted (an attacker-chosen
+/// destination is only looked up), so hash flooding does not apply and a fast
+/// non-keyed hash is safe.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// Rules compiled for lookup. Values are indices into the rule list.
 #[derive(Debug, Default, Clone)]
 struct Index {
-    exact: HashMap<Box<str>, Vec<u32>>,
-    suffix: HashMap<Box<str>, Vec<u32>>,
+    exact: FastMap<Box<str>, Vec<u32>>,
+    suffix: FastMap<Box<str>, Vec<u32>>,
+    /// Bit `n` set: some wildcard suffix has `n` labels (≥ 127 share bit 127).
+    /// Suffixes of other lengths are never probed.
+    suffix_labels: u128,
     cidrs: PrefixTable,
+}
+
+/// Whether a host can match any rule at all: addresses always, names only
+/// without empty or literal-`*` labels.
+fn matchable(host: &Host) -> bool {
+    match host {
+        Host::Name(name) => is_matchable_name(name),
+        Host::Ip(_) => true,
+    }
+}
+
+fn label_bit(labels: usize) -> u128 {
+    1u128 << labels.min(127)
 }
 
 impl Index {
@@ -75,7 +101,10 @@ impl Index {
             for h in &rule.hosts {
                 let (map, key) = match h {
                     HostPattern::Exact(n) => (&mut index.exact, n),
-                    HostPattern::Wildcard(s) => (&mut index.suffix, s),
+                    HostPattern::Wildcard(s) => {
+                        index.suffix_labels |= label_bit(s.split('.').count());
+                        (&mut index.suffix, s)
+                    }
                 };
                 let list = map.entry(key.clone()).or_default();
                 if !list.contains(&i) {
@@ -91,13 +120,11 @@ impl Index {
 
     /// Calls `f` with candidate rules for `host`, most specific first: exact name,
     /// then wildcard suffixes from longest to shortest; for addresses, CIDRs from
-    /// longest prefix. Stops when `f` returns `true`.
+    /// longest prefix. Stops when `f` returns `true`. Callers check names with
+    /// [`matchable`] first (once per decision, not once per index).
     fn for_each_candidate(&self, host: &Host, mut f: impl FnMut(u32) -> bool) {
         match host {
             Host::Name(name) => {
-                if !is_matchable_name(name) {
-                    return;
-                }
                 if let Some(rules) = self.exact.get(&**name)
                     && rules.iter().any(|&r| f(r))
                 {
@@ -212,6 +239,9 @@ impl Policy {
         // determines every decision, whatever order the file lists rules in.
         let sort = |mut rules: Vec<Rule>| {
             rules.sort_by(|a, b| a.id.cmp(&b.id));
+            for (slot, rule) in rules.iter_mut().enumerate() {
+                rule.slot = slot as u32;
+            }
             rules.into_iter().map(Arc::new).collect::<Vec<_>>()
         };
         let allow = sort(allow);
@@ -223,7 +253,12 @@ impl Policy {
         for (i, r) in deny.iter().enumerate() {
             by_id.insert(r.id.clone(), (RuleKind::Deny, i as u32));
         }
+        let expiring = allow.iter().chain(&deny).any(|r| r.expires.is_some());
+        let telemetry = Arc::new(audit::Telemetry::new(allow.len(), deny.len()));
         let mut policy = Policy {
+            empty_index: Index::default(),
+            expiring,
+            telemetry,
             mode,
             enforcement,
             floor,
@@ -419,6 +454,17 @@ impl Policy {
         Digest(out)
     }
 
+    /// Whether any rule has an expiry (if none does, the instant never matters).
+    pub fn has_expiring_rules(&self) -> bool {
+        self.expiring
+    }
+
+    /// Counts and logs one decision.
+    fn emit(&self, d: &Decision) {
+        self.telemetry.count(d);
+        audit::emit_decision(d);
+    }
+
     /// Decides on a destination as an unnamed client at the current system time.
     pub fn decide(&self, dest: &Destination) -> Decision {
         self.decide_with(dest, &Context::now())
@@ -436,7 +482,7 @@ impl Policy {
             Ok(dest) => self.decide_with(&dest, cx),
             Err(_) => {
                 let d = self.decision(Verdict::Deny, Reason::Invalid, None, None);
-                audit::emit_decision(&d);
+                self.emit(&d);
                 d
             }
         }
@@ -445,7 +491,7 @@ impl Policy {
     /// Decides on a destination (DESIGN.md §3.3) and emits one audit event.
     pub fn decide_with(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
         let d = self.evaluate(dest, cx);
-        audit::emit_decision(&d);
+        self.emit(&d);
         d
     }
 
@@ -499,6 +545,13 @@ impl Policy {
 
     fn evaluate(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
         let (scheme, host, port) = (dest.scheme(), dest.host(), dest.port());
+        if !matchable(host) {
+            // No rule can name it: only open mode lets it through.
+            return match self.mode {
+                Mode::Open => self.decision(Verdict::Allow, Reason::OpenMode, None, Some(dest)),
+                _ => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(dest)),
+            };
+        }
         if let Some(rule) = self.deny_match(host, scheme, port, cx) {
             return self.decision(Verdict::Deny, Reason::DeniedByRule, Some(rule), Some(dest));
         }
@@ -633,7 +686,7 @@ impl Policy {
                 reason: Reason::ResolvedToForbiddenAddress,
                 ..decision
             };
-            audit::emit_decision(&decision);
+            self.emit(&decision);
         }
         if !dropped.is_empty() {
             audit::emit_dropped(&decision, &dropped);
@@ -665,7 +718,7 @@ impl Policy {
             Ok(host) => host,
             Err(_) => {
                 let decision = self.decision(Verdict::Deny, Reason::Invalid, None, None);
-                audit::emit_decision(&decision);
+                self.emit(&decision);
                 return Admission {
                     decision,
                     admitted: Vec::new(),
@@ -680,7 +733,8 @@ impl Policy {
             return self.admit_decided(decision, addrs, cx);
         }
         let mut rules: Vec<&Arc<Rule>> = Vec::new();
-        self.allow_index.for_each_candidate(&host, |i| {
+        let candidates = if matchable(&host) { &self.allow_index } else { &self.empty_index };
+        candidates.for_each_candidate(&host, |i| {
             let rule = &self.allow[i as usize];
             if self.mode == Mode::Open || (rule.applies_to(self.mode, cx.client) && rule.is_live_at(cx.now)) {
                 rules.push(rule);
@@ -693,7 +747,7 @@ impl Policy {
             (_, None) => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(&dest)),
         };
         if decision.blocks() {
-            audit::emit_decision(&decision);
+            self.emit(&decision);
             return Admission {
                 decision,
                 admitted: Vec::new(),
@@ -742,7 +796,7 @@ impl Policy {
                 ..decision
             };
         }
-        audit::emit_decision(&decision);
+        self.emit(&decision);
         if !dropped.is_empty() {
             audit::emit_dropped(&decision, &dropped);
         }

@@ -148,16 +148,24 @@ impl SharedPolicy {
         self.inner.clock.now()
     }
 
+    /// The instant to decide at under `policy`: the clock's, unless no rule
+    /// expires (then time cannot change a decision and the clock is not read).
+    fn instant_for(&self, policy: &Policy) -> SystemTime {
+        if policy.has_expiring_rules() { self.now() } else { SystemTime::UNIX_EPOCH }
+    }
+
     /// Decides on `dest` for `client` under the policy in force now.
     pub fn decide(&self, dest: &Destination, client: Option<&str>) -> Decision {
-        let cx = Context::at(self.now()).with_client(client);
-        self.recorded(self.load().decide_with(dest, &cx), client)
+        let policy = self.load();
+        let cx = Context::at(self.instant_for(&policy)).with_client(client);
+        self.recorded(policy.decide_with(dest, &cx), client)
     }
 
     /// Parses and decides on a URL; a URL that does not parse is denied (`invalid`).
     pub fn decide_url(&self, url: &str, client: Option<&str>) -> Decision {
-        let cx = Context::at(self.now()).with_client(client);
-        self.recorded(self.load().decide_url_with(url, &cx), client)
+        let policy = self.load();
+        let cx = Context::at(self.instant_for(&policy)).with_client(client);
+        self.recorded(policy.decide_url_with(url, &cx), client)
     }
 
     /// Connect-time admission of `addrs` for `dest` (see [`Policy::admit`]).

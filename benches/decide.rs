@@ -24,7 +24,11 @@ fn policy_text(n: usize) -> String {
         match i % 10 {
             0..=5 => s.push_str(&format!("hosts = [\"svc{i}.team{}.example.com\"]\n", i % 97)),
             6..=8 => s.push_str(&format!("hosts = [\"*.cdn{i}.example.net\"]\n")),
-            _ => s.push_str(&format!("cidrs = [\"10.{}.{}.0/24\"]\nschemes = [\"https\"]\n", (i / 256) % 256, i % 256)),
+            _ => s.push_str(&format!(
+                "cidrs = [\"10.{}.{}.0/24\"]\nschemes = [\"https\"]\n",
+                (i / 256) % 256,
+                i % 256
+            )),
         }
     }
     s
@@ -32,7 +36,10 @@ fn policy_text(n: usize) -> String {
 
 fn resident_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn by_size(c: &mut Criterion) {
@@ -43,11 +50,13 @@ fn by_size(c: &mut Criterion) {
     for n in [10usize, 1_000, 10_000, 100_000] {
         let policy = Policy::from_toml_str(&policy_text(n)).expect("policy");
         // Hits on the last rule of each kind (the index must not care), and misses.
-        let last = |kind: usize| (0..n).rev().find(|i| match kind {
-            0 => i % 10 <= 5,
-            1 => (6..=8).contains(&(i % 10)),
-            _ => i % 10 == 9,
-        });
+        let last = |kind: usize| {
+            (0..n).rev().find(|i| match kind {
+                0 => i % 10 <= 5,
+                1 => (6..=8).contains(&(i % 10)),
+                _ => i % 10 == 9,
+            })
+        };
         let mut cases: Vec<(&str, String)> = Vec::new();
         if let Some(i) = last(0) {
             cases.push(("hit_exact", format!("https://svc{i}.team{}.example.com/", i % 97)));
@@ -62,8 +71,13 @@ fn by_size(c: &mut Criterion) {
         cases.push(("miss_ip", "https://192.0.2.7/".into()));
         for (label, url) in cases {
             let dest = Destination::parse_url(&url).expect("dest");
-            assert!(policy.decide_with(&dest, &cx).is_allow() == label.starts_with("hit"), "{label} {url}");
-            group.bench_with_input(BenchmarkId::new(label, n), &dest, |b, dest| b.iter(|| black_box(policy.decide_with(black_box(dest), &cx))));
+            assert!(
+                policy.decide_with(&dest, &cx).is_allow() == label.starts_with("hit"),
+                "{label} {url}"
+            );
+            group.bench_with_input(BenchmarkId::new(label, n), &dest, |b, dest| {
+                b.iter(|| black_box(policy.decide_with(black_box(dest), &cx)))
+            });
         }
     }
     group.finish();
@@ -90,12 +104,17 @@ fn load(c: &mut Criterion) {
     let policy = Policy::from_toml_str(&text).expect("policy");
     let after = resident_kib();
     if let (Some(b), Some(a)) = (before, after) {
-        eprintln!("resident memory of a compiled 100 000-rule policy: {:.1} MiB (VmRSS delta)", (a.saturating_sub(b)) as f64 / 1024.0);
+        eprintln!(
+            "resident memory of a compiled 100 000-rule policy: {:.1} MiB (VmRSS delta)",
+            (a.saturating_sub(b)) as f64 / 1024.0
+        );
     }
     drop(policy);
     let mut group = c.benchmark_group("load");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
-    group.bench_function("toml_100000_rules", |b| b.iter(|| black_box(Policy::from_toml_str(black_box(&text)).expect("policy"))));
+    group.bench_function("toml_100000_rules", |b| {
+        b.iter(|| black_box(Policy::from_toml_str(black_box(&text)).expect("policy")))
+    });
     group.finish();
 }
 

@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net};
 
+use crate::policy::Slots;
+
 /// The canonical form of an address for matching: IPv4-mapped IPv6
 /// (`::ffff:a.b.c.d`) is the IPv4 address; every other address is itself.
 ///
@@ -219,8 +221,8 @@ pub fn is_public(ip: IpAddr) -> bool {
 /// IPv6), whatever the number of rules. Values are rule indices.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct PrefixTable {
-    v4: Vec<(u8, crate::policy::FastMap<u32, Vec<u32>>)>,
-    v6: Vec<(u8, crate::policy::FastMap<u128, Vec<u32>>)>,
+    v4: Vec<(u8, crate::policy::FastMap<u32, Slots>)>,
+    v6: Vec<(u8, crate::policy::FastMap<u128, Slots>)>,
 }
 
 impl PrefixTable {
@@ -250,7 +252,7 @@ impl PrefixTable {
                 for (len, map) in &self.v4 {
                     let mask = if *len == 0 { 0 } else { u32::MAX << (32 - len) };
                     if let Some(rules) = map.get(&(bits & mask))
-                        && rules.iter().any(|&r| f(r))
+                        && rules.as_slice().iter().any(|&r| f(r))
                     {
                         return;
                     }
@@ -261,7 +263,7 @@ impl PrefixTable {
                 for (len, map) in &self.v6 {
                     let mask = if *len == 0 { 0 } else { u128::MAX << (128 - len) };
                     if let Some(rules) = map.get(&(bits & mask))
-                        && rules.iter().any(|&r| f(r))
+                        && rules.as_slice().iter().any(|&r| f(r))
                     {
                         return;
                     }
@@ -271,7 +273,7 @@ impl PrefixTable {
     }
 }
 
-fn push_level<K: std::hash::Hash + Eq>(levels: &mut Vec<(u8, crate::policy::FastMap<K, Vec<u32>>)>, len: u8, key: K, rule: u32) {
+fn push_level<K: std::hash::Hash + Eq>(levels: &mut Vec<(u8, crate::policy::FastMap<K, Slots>)>, len: u8, key: K, rule: u32) {
     let pos = match levels.binary_search_by(|(l, _)| len.cmp(l)) {
         Ok(pos) => pos,
         Err(pos) => {
@@ -279,11 +281,11 @@ fn push_level<K: std::hash::Hash + Eq>(levels: &mut Vec<(u8, crate::policy::Fast
             pos
         }
     };
-    let rules = levels[pos].1.entry(key).or_default();
-    if !rules.contains(&rule) {
-        rules.push(rule);
-        rules.sort_unstable();
-    }
+    levels[pos]
+        .1
+        .entry(key)
+        .and_modify(|slots| slots.push(rule))
+        .or_insert(Slots::One(rule));
 }
 
 /// Whether `net` contains `ip`, both canonical (mapped IPv6 read as IPv4).

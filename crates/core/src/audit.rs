@@ -125,7 +125,8 @@ impl Telemetry {
                     crate::model::RuleKind::Deny => &self.deny_hits,
                 };
                 if let Some(cell) = table.get(rule.slot as usize) {
-                    cell.get_or_init(|| metrics::counter!("egress_rule_hits_total", "rule" => rule.id().to_string())).increment(1);
+                    cell.get_or_init(|| metrics::counter!("egress_rule_hits_total", "rule" => rule.id().to_string()))
+                        .increment(1);
                 }
             }
         }

@@ -440,11 +440,15 @@ pub(crate) fn parse(src: &str, format: Format) -> Result<Parsed, LoadError> {
             })
         })?,
     };
-    let locator = match format {
-        Format::Toml => Locator::toml(src),
-        _ => Locator::none(src),
-    };
-    validate(raw, &locator)
+    // Validate without source positions first (the common, valid case pays no
+    // second parse); only when there are problems, parse the spans to locate them.
+    match validate(raw, &Locator::none(src)) {
+        Err(_) if format == Format::Toml => {
+            let raw: RawPolicy = toml::from_str(src).map_err(|e| toml_problem(src, &e))?;
+            validate(raw, &Locator::toml(src))
+        }
+        other => other,
+    }
 }
 
 fn syntax(p: Problem) -> LoadError {
@@ -610,7 +614,7 @@ fn validate(raw: RawPolicy, loc: &Locator<'_>) -> Result<Parsed, LoadError> {
         );
     }
     let mode = raw.mode.unwrap_or_default();
-    let mut seen_ids: Vec<(String, RuleKind, usize)> = Vec::new();
+    let mut seen_ids: std::collections::HashMap<String, (RuleKind, usize)> = std::collections::HashMap::new();
     let mut allow = Vec::new();
     let mut deny = Vec::new();
     for (kind, rules, out) in [(RuleKind::Allow, raw.allow, &mut allow), (RuleKind::Deny, raw.deny, &mut deny)] {
@@ -623,15 +627,17 @@ fn validate(raw: RawPolicy, loc: &Locator<'_>) -> Result<Parsed, LoadError> {
                 id,
             };
             if let Some(id) = &raw_rule.id {
-                if let Some((_, k, i)) = seen_ids.iter().find(|(seen, _, _)| seen == id) {
-                    rc.err(
+                match seen_ids.get(id) {
+                    Some((k, i)) => rc.err(
                         "id",
                         None,
                         format!("duplicate rule id `{id}` (also {}[{i}])", k.as_str()),
                         Some("give every rule its own id".into()),
-                    );
+                    ),
+                    None => {
+                        seen_ids.insert(id.clone(), (kind, index));
+                    }
                 }
-                seen_ids.push((id.clone(), kind, index));
             }
             if let Some(rule) = validate_rule(raw_rule, &mut rc) {
                 out.push(rule);

@@ -55,7 +55,6 @@ pub struct Policy {
     deny: Vec<Arc<Rule>>,
     allow_index: Index,
     deny_index: Index,
-    by_id: HashMap<Box<str>, (RuleKind, u32)>,
     id: PolicyId,
     /// Whether any rule expires: when none does, decisions need no clock.
     expiring: bool,
@@ -72,12 +71,40 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 /// Rules compiled for lookup. Values are indices into the rule list.
 #[derive(Debug, Default, Clone)]
 struct Index {
-    exact: FastMap<Box<str>, Vec<u32>>,
-    suffix: FastMap<Box<str>, Vec<u32>>,
+    exact: FastMap<Box<str>, Slots>,
+    suffix: FastMap<Box<str>, Slots>,
     /// Bit `n` set: some wildcard suffix has `n` labels (≥ 127 share bit 127).
     /// Suffixes of other lengths are never probed.
     suffix_labels: u128,
     cidrs: PrefixTable,
+}
+
+/// The rules an index key leads to: almost always one, kept inline.
+#[derive(Debug, Clone)]
+pub(crate) enum Slots {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Slots {
+    pub(crate) fn push(&mut self, rule: u32) {
+        match self {
+            Slots::One(r) if *r == rule => {}
+            Slots::One(r) => *self = Slots::Many(vec![*r, rule]),
+            Slots::Many(v) => {
+                if !v.contains(&rule) {
+                    v.push(rule);
+                    v.sort_unstable();
+                }
+            }
+        }
+    }
+    pub(crate) fn as_slice(&self) -> &[u32] {
+        match self {
+            Slots::One(r) => std::slice::from_ref(r),
+            Slots::Many(v) => v,
+        }
+    }
 }
 
 /// Whether a host can match any rule at all: addresses always, names only
@@ -106,10 +133,7 @@ impl Index {
                         (&mut index.suffix, s)
                     }
                 };
-                let list = map.entry(key.clone()).or_default();
-                if !list.contains(&i) {
-                    list.push(i);
-                }
+                map.entry(key.clone()).and_modify(|slots| slots.push(i)).or_insert(Slots::One(i));
             }
             for net in &rule.cidrs {
                 index.cidrs.insert(*net, i);
@@ -126,7 +150,7 @@ impl Index {
         match host {
             Host::Name(name) => {
                 if let Some(rules) = self.exact.get(&**name)
-                    && rules.iter().any(|&r| f(r))
+                    && rules.as_slice().iter().any(|&r| f(r))
                 {
                     return;
                 }
@@ -135,7 +159,7 @@ impl Index {
                 }
                 for (dot, _) in name.match_indices('.') {
                     if let Some(rules) = self.suffix.get(&name[dot + 1..])
-                        && rules.iter().any(|&r| f(r))
+                        && rules.as_slice().iter().any(|&r| f(r))
                     {
                         return;
                     }
@@ -246,13 +270,6 @@ impl Policy {
         };
         let allow = sort(allow);
         let deny = sort(deny);
-        let mut by_id = HashMap::new();
-        for (i, r) in allow.iter().enumerate() {
-            by_id.insert(r.id.clone(), (RuleKind::Allow, i as u32));
-        }
-        for (i, r) in deny.iter().enumerate() {
-            by_id.insert(r.id.clone(), (RuleKind::Deny, i as u32));
-        }
         let expiring = allow.iter().chain(&deny).any(|r| r.expires.is_some());
         let telemetry = Arc::new(audit::Telemetry::new(allow.len(), deny.len()));
         let mut policy = Policy {
@@ -266,7 +283,6 @@ impl Policy {
             deny_index: Index::build(&deny),
             allow,
             deny,
-            by_id,
             id: PolicyId {
                 generation: 1,
                 digest: Digest::default(),
@@ -310,11 +326,10 @@ impl Policy {
     }
     /// A rule by id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
-        let (kind, i) = *self.by_id.get(id)?;
-        Some(match kind {
-            RuleKind::Allow => &self.allow[i as usize],
-            RuleKind::Deny => &self.deny[i as usize],
-        })
+        // Rules are sorted by id: binary search, no second map of ids.
+        [&self.allow, &self.deny]
+            .into_iter()
+            .find_map(|rules| rules.binary_search_by(|r| (*r.id).cmp(id)).ok().map(|i| &*rules[i]))
     }
     /// Generation and digest.
     pub fn id(&self) -> PolicyId {
@@ -329,38 +344,12 @@ impl Policy {
         self.id.generation
     }
 
-    /// The canonical serialisation the digest is taken over: JSON with fixed key
-    /// order, rules sorted by id, lists sorted and deduplicated, expiry as an
-    /// RFC 3339 UTC instant. Comments, formatting, key order and the file format do
-    /// not change it.
+    /// The canonical serialisation the digest is taken over: compact JSON with a
+    /// fixed key order, rules sorted by id, lists sorted and deduplicated, empty
+    /// fields left out, expiry as an RFC 3339 UTC instant. Comments, formatting,
+    /// key order and the file format do not change it.
     pub fn canonical_json(&self) -> String {
-        use serde_json::{Value, json};
-        let rule = |r: &Rule| -> Value {
-            json!({
-                "id": r.id(),
-                "hosts": r.hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "cidrs": r.cidrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "schemes": if r.schemes.is_all() { vec!["*".to_string()] } else { r.schemes.iter().map(|s| s.to_string()).collect() },
-                "ports": r.ports.to_string(),
-                "modes": r.modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
-                "clients": r.clients.as_ref().map(|c| c.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
-                "resolves_to": r.resolves_to.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "owner": r.owner(),
-                "reason": r.reason(),
-                "ticket": r.ticket(),
-                "expires": r.expires.as_ref().map(|e| e.to_rfc3339()),
-            })
-        };
-        // serde_json's map keeps keys sorted (no `preserve_order`), so the output is canonical.
-        let doc = json!({
-            "version": 1,
-            "mode": self.mode.as_str(),
-            "enforcement": self.enforcement.as_str(),
-            "floor": self.floor,
-            "allow": self.allow.iter().map(|r| rule(r)).collect::<Vec<_>>(),
-            "deny": self.deny.iter().map(|r| rule(r)).collect::<Vec<_>>(),
-        });
-        doc.to_string()
+        serde_json::to_string(&canonical::View::new(self)).unwrap_or_default()
     }
 
     /// The policy as a TOML policy file that loads back to the same digest
@@ -448,7 +437,10 @@ impl Policy {
     }
 
     fn compute_digest(&self) -> Digest {
-        let hash = sha2::Sha256::digest(self.canonical_json().as_bytes());
+        // Serialised straight into the hasher: no intermediate tree or string.
+        let mut hasher = canonical::HashWriter(sha2::Sha256::new());
+        let _ = serde_json::to_writer(&mut hasher, &canonical::View::new(self));
+        let hash = hasher.0.finalize();
         let mut out = [0u8; 32];
         out.copy_from_slice(&hash);
         Digest(out)
@@ -834,6 +826,137 @@ impl Policy {
             return None;
         }
         Some(DropReason::SpecialPurpose(special))
+    }
+}
+
+/// The canonical form, as a borrowed view serialised in one pass.
+mod canonical {
+    use serde::ser::{Serialize, SerializeSeq, Serializer};
+
+    use super::{Policy, Rule};
+    use crate::model::RuleKind;
+
+    pub(super) struct HashWriter(pub(super) sha2::Sha256);
+
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            sha2::Digest::update(&mut self.0, buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A list of `Display` values, written with `collect_str` (no allocation per item).
+    struct Shown<'a, T>(&'a [T]);
+
+    impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(self.0.len()))?;
+            for item in self.0 {
+                seq.serialize_element(&Str(item))?;
+            }
+            seq.end()
+        }
+    }
+
+    struct Str<'a, T>(&'a T);
+
+    impl<T: std::fmt::Display> Serialize for Str<'_, T> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(self.0)
+        }
+    }
+
+    #[derive(serde::Serialize)]
+    struct CanonRule<'a> {
+        id: &'a str,
+        #[serde(skip_serializing_if = "is_empty")]
+        hosts: Shown<'a, crate::host::HostPattern>,
+        #[serde(skip_serializing_if = "is_empty")]
+        cidrs: Shown<'a, ipnet::IpNet>,
+        schemes: Vec<&'static str>,
+        ports: Str<'a, crate::model::Ports>,
+        modes: Vec<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        clients: Option<Shown<'a, Box<str>>>,
+        #[serde(skip_serializing_if = "is_empty")]
+        resolves_to: Shown<'a, ipnet::IpNet>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owner: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ticket: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expires: Option<String>,
+    }
+
+    fn is_empty<T>(list: &Shown<'_, T>) -> bool {
+        list.0.is_empty()
+    }
+
+    impl<'a> CanonRule<'a> {
+        fn new(r: &'a Rule) -> Self {
+            let schemes = if r.schemes.is_all() {
+                vec!["*"]
+            } else {
+                crate::model::Scheme::RULE_SCHEMES
+                    .iter()
+                    .filter(|s| r.schemes.contains(s))
+                    .map(|s| match s {
+                        crate::model::Scheme::Http => "http",
+                        crate::model::Scheme::Https => "https",
+                        crate::model::Scheme::Ws => "ws",
+                        crate::model::Scheme::Wss => "wss",
+                        crate::model::Scheme::Tcp => "tcp",
+                        _ => "udp",
+                    })
+                    .collect()
+            };
+            CanonRule {
+                id: r.id(),
+                hosts: Shown(&r.hosts),
+                cidrs: Shown(&r.cidrs),
+                schemes,
+                ports: Str(&r.ports),
+                modes: if r.kind == RuleKind::Deny {
+                    Vec::new()
+                } else {
+                    r.modes.iter().map(|m| m.as_str()).collect()
+                },
+                clients: r.clients.as_deref().map(Shown),
+                resolves_to: Shown(&r.resolves_to),
+                owner: r.owner(),
+                reason: r.reason(),
+                ticket: r.ticket(),
+                expires: r.expires.as_ref().map(|e| e.to_rfc3339()),
+            }
+        }
+    }
+
+    #[derive(serde::Serialize)]
+    pub(super) struct View<'a> {
+        version: u32,
+        mode: &'static str,
+        enforcement: &'static str,
+        floor: bool,
+        allow: Vec<CanonRule<'a>>,
+        deny: Vec<CanonRule<'a>>,
+    }
+
+    impl<'a> View<'a> {
+        pub(super) fn new(p: &'a Policy) -> Self {
+            View {
+                version: 1,
+                mode: p.mode.as_str(),
+                enforcement: p.enforcement.as_str(),
+                floor: p.floor,
+                allow: p.allow.iter().map(|r| CanonRule::new(r)).collect(),
+                deny: p.deny.iter().map(|r| CanonRule::new(r)).collect(),
+            }
+        }
     }
 }
 

@@ -151,7 +151,11 @@ impl SharedPolicy {
     /// The instant to decide at under `policy`: the clock's, unless no rule
     /// expires (then time cannot change a decision and the clock is not read).
     fn instant_for(&self, policy: &Policy) -> SystemTime {
-        if policy.has_expiring_rules() { self.now() } else { SystemTime::UNIX_EPOCH }
+        if policy.has_expiring_rules() {
+            self.now()
+        } else {
+            SystemTime::UNIX_EPOCH
+        }
     }
 
     /// Decides on `dest` for `client` under the policy in force now.

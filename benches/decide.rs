@@ -120,27 +120,33 @@ fn load(c: &mut Criterion) {
 
 fn threads(c: &mut Criterion) {
     let shared = SharedPolicy::new(Policy::from_toml_str(&policy_text(10_000)).expect("policy"));
-    let dest = Destination::parse_url("https://svc9994.team5.example.com/").expect("dest");
     let mut group = c.benchmark_group("shared_throughput");
     group.throughput(Throughput::Elements(1));
-    for threads in [1usize, 2] {
-        group.bench_function(BenchmarkId::new("threads", threads), |b| {
-            b.iter_custom(|iters| {
-                let per = iters.div_ceil(threads as u64);
-                let start = Instant::now();
-                std::thread::scope(|s| {
-                    for _ in 0..threads {
-                        s.spawn(|| {
-                            for _ in 0..per {
-                                black_box(shared.decide(black_box(&dest), None));
-                            }
-                        });
-                    }
-                });
-                // Wall time per decision across all threads: halves with perfect scaling.
-                start.elapsed() / threads as u32
-            })
-        });
+    // Wall time for `iters` decisions spread over the threads: halves with perfect
+    // scaling. `own_destination`: each thread parses its own destination, as each
+    // request does; `same_destination`: all threads share one `Destination` value.
+    for (label, share) in [("own_destination", false), ("same_destination", true)] {
+        let common = Destination::parse_url("https://svc9994.team5.example.com/").expect("dest");
+        for threads in [1usize, 2] {
+            group.bench_function(BenchmarkId::new(label, threads), |b| {
+                b.iter_custom(|iters| {
+                    let per = iters.div_ceil(threads as u64);
+                    let start = Instant::now();
+                    std::thread::scope(|s| {
+                        for _ in 0..threads {
+                            s.spawn(|| {
+                                let own = Destination::parse_url("https://svc9994.team5.example.com/").expect("dest");
+                                let dest = if share { &common } else { &own };
+                                for _ in 0..per {
+                                    black_box(shared.decide(black_box(dest), None));
+                                }
+                            });
+                        }
+                    });
+                    start.elapsed()
+                })
+            });
+        }
     }
     group.finish();
 }

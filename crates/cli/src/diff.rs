@@ -47,7 +47,7 @@ impl fmt::Display for Change {
 }
 
 /// The rule's coverage: for each scheme it covers, the port ranges.
-fn coverage(rule: &Rule) -> Vec<(Scheme, Vec<(u16, u16)>)> {
+pub(crate) fn coverage(rule: &Rule) -> Vec<(Scheme, Vec<(u16, u16)>)> {
     Scheme::RULE_SCHEMES
         .into_iter()
         .filter(|s| rule.schemes().contains(s))

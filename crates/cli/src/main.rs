@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
-use egress_policy_core::{Context, Decision, Destination, Host, LoadError, Mode, Policy, Reason, lint, parse_instant};
+use egress_policy_core::{Context, Decision, Destination, Host, LoadError, Mode, Policy, Reason, parse_instant};
 use serde_json::json;
 
 /// Validate egress policies and check destinations against them.
@@ -23,21 +23,59 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Load and lint policy files. Exit 0 valid, 1 invalid (or findings with --strict).
+    /// Load and lint policy files. Exit 0 valid, 1 invalid (load errors, error
+    /// findings, or warnings under --strict), 2 usage error.
     Validate {
-        /// One JSON object per line: one per error, one per finding, one summary per file.
-        #[arg(long)]
+        /// One JSON object per line: one per error or finding
+        /// (code, severity, file, rule, field, line, message, fix), one summary per file.
+        #[arg(long, conflicts_with = "sarif")]
         json: bool,
-        /// Treat lint findings as failures (for CI gates on policy changes).
+        /// One SARIF 2.1.0 log for code-scanning UIs.
+        #[arg(long)]
+        sarif: bool,
+        /// Treat warnings as failures (for CI gates on policy changes).
         #[arg(long)]
         strict: bool,
         /// Judge expiry as of this UTC instant or date instead of now.
         #[arg(long, value_name = "TIME")]
         now: Option<String>,
+        /// Fail policies whose mode is weaker than this (sealed < constrained < open).
+        #[arg(long, value_name = "MODE", value_parser = ["sealed", "constrained", "open"])]
+        require_mode: Option<String>,
+        /// `environment` labels that must be sealed (repeatable; default: sealed,
+        /// air-gapped, airgapped, airgap).
+        #[arg(long, value_name = "NAME")]
+        sealed_environment: Vec<String>,
+        /// IPv4 allow CIDRs shorter than this are `broad-cidr`.
+        #[arg(long, default_value_t = 8)]
+        min_prefix_v4: u8,
+        /// IPv6 allow CIDRs shorter than this are `broad-cidr`.
+        #[arg(long, default_value_t = 32)]
+        min_prefix_v6: u8,
+        /// `expires` further out than this many days is `expires-too-far`.
+        #[arg(long, default_value_t = 365)]
+        max_expiry_days: u64,
+        /// Rules expiring within this many days are `expires-soon`.
+        #[arg(long, default_value_t = 14)]
+        expiry_warning_days: u64,
         /// Policy files (.toml, .json, .yaml, .yml).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Governance report: every rule with owner, ticket, expiry and days left,
+    /// soonest expiry first, for periodic access reviews.
+    Report {
+        /// One JSON object per rule.
+        #[arg(long)]
+        json: bool,
+        /// Count days left from this UTC instant or date instead of now.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of the policy file format (for editors and CI).
+    Schema,
     /// Connectivity smoke test: really try each URL through the enforced client.
     ///
     /// Reports the verdict, whether a connection was attempted, the HTTP status or
@@ -133,7 +171,48 @@ mod probe;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate { json, strict, now, files } => validate(&files, json, strict, now.as_deref()),
+        Command::Validate {
+            json,
+            sarif,
+            strict,
+            now,
+            require_mode,
+            sealed_environment,
+            min_prefix_v4,
+            min_prefix_v6,
+            max_expiry_days,
+            expiry_warning_days,
+            files,
+        } => (|| {
+            let mut opts = egress_policy_cli::lint::Options {
+                now: instant(now.as_deref())?,
+                min_prefix_v4,
+                min_prefix_v6,
+                max_expiry: std::time::Duration::from_secs(max_expiry_days * 86_400),
+                expiry_warning: std::time::Duration::from_secs(expiry_warning_days * 86_400),
+                require_mode: require_mode.as_deref().and_then(Mode::parse),
+                ..Default::default()
+            };
+            if !sealed_environment.is_empty() {
+                opts.sealed_environments = sealed_environment;
+            }
+            let output = if sarif {
+                Output::Sarif
+            } else if json {
+                Output::Json
+            } else {
+                Output::Text
+            };
+            validate(&files, output, strict, &opts)
+        })(),
+        Command::Report { json, now, file } => report(&file, json, now.as_deref()),
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&egress_policy_core::policy_schema()).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff { json, old, new } => diff(&old, &new, json),
         Command::Suggest {
             wildcard_threshold,
@@ -182,80 +261,182 @@ fn instant(now: Option<&str>) -> Result<SystemTime, Fatal> {
     }
 }
 
-fn validate(files: &[PathBuf], json: bool, strict: bool, now: Option<&str>) -> Result<ExitCode, Fatal> {
-    let now = instant(now)?;
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Text,
+    Json,
+    Sarif,
+}
+
+fn validate(files: &[PathBuf], output: Output, strict: bool, opts: &egress_policy_cli::lint::Options) -> Result<ExitCode, Fatal> {
+    use egress_policy_cli::lint::{Severity, lint};
     let mut failed = false;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    // One record per error or finding: (file, severity, code, rule, field, line, column, message, fix).
+    let mut sarif_results = Vec::new();
     for file in files {
         let name = file.display().to_string();
         match Policy::from_path(file) {
             Err(e) => {
                 failed = true;
-                if json {
-                    let problems = e.problems();
-                    if problems.is_empty() {
-                        emit(
-                            &mut out,
-                            &json!({"file": name, "severity": "error", "code": "load-error", "rule": null, "field": null, "line": null, "message": e.to_string(), "fix": null}),
-                        );
-                    }
-                    for p in problems {
-                        emit(
-                            &mut out,
-                            &json!({
+                let problems = e.problems();
+                let records: Vec<serde_json::Value> = if problems.is_empty() {
+                    vec![
+                        json!({"file": name, "severity": "error", "code": "load-error", "rule": null, "field": null, "line": null, "column": null, "message": e.to_string(), "fix": null}),
+                    ]
+                } else {
+                    problems
+                        .iter()
+                        .map(|p| {
+                            json!({
                                 "file": name, "severity": "error", "code": "invalid-policy",
                                 "rule": p.rule.as_ref().map(|r| r.id.clone().unwrap_or_else(|| format!("{}[{}]", r.kind.as_str(), r.index))),
                                 "field": p.field, "line": p.line, "column": p.column, "message": p.message, "fix": p.fix,
-                            }),
-                        );
+                            })
+                        })
+                        .collect()
+                };
+                match output {
+                    Output::Json => {
+                        for r in &records {
+                            emit(&mut out, r);
+                        }
+                        emit(&mut out, &json!({"file": name, "valid": false}));
                     }
-                    emit(&mut out, &json!({"file": name, "valid": false}));
-                } else {
-                    let _ = writeln!(out, "{e}");
-                    let _ = writeln!(out, "{name}: invalid");
+                    Output::Sarif => sarif_results.extend(records),
+                    Output::Text => {
+                        let _ = writeln!(out, "{e}");
+                        let _ = writeln!(out, "{name}: invalid");
+                    }
                 }
             }
             Ok(policy) => {
-                let findings = lint::lint(&policy, now);
-                let passes = !strict || findings.is_empty();
+                let findings = lint(&policy, opts);
+                let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+                let passes = errors == 0 && (!strict || findings.is_empty());
                 failed |= !passes;
-                if json {
-                    for f in &findings {
+                let records = findings.iter().map(|f| {
+                    json!({"file": name, "severity": f.severity, "code": f.code, "rule": f.rule, "field": f.field, "line": null, "column": null, "message": f.message, "fix": f.fix})
+                });
+                match output {
+                    Output::Json => {
+                        for r in records {
+                            emit(&mut out, &r);
+                        }
                         emit(
                             &mut out,
-                            &json!({"file": name, "severity": "warning", "code": f.code, "rule": f.rule, "field": f.field, "line": null, "message": f.message, "fix": f.fix}),
+                            &json!({
+                                "file": name, "valid": passes, "mode": policy.mode().as_str(), "environment": policy.environment(),
+                                "enforcement": policy.enforcement().as_str(), "allow_rules": policy.allow_rules().len(),
+                                "deny_rules": policy.deny_rules().len(), "digest": policy.digest().to_string(), "findings": findings.len(),
+                            }),
                         );
                     }
-                    emit(
-                        &mut out,
-                        &json!({
-                            "file": name, "valid": passes, "mode": policy.mode().as_str(),
-                            "enforcement": policy.enforcement().as_str(), "allow_rules": policy.allow_rules().len(),
-                            "deny_rules": policy.deny_rules().len(), "digest": policy.digest().to_string(), "findings": findings.len(),
-                        }),
-                    );
-                } else {
-                    for f in &findings {
-                        let _ = writeln!(out, "{name}: {f}");
+                    Output::Sarif => sarif_results.extend(records),
+                    Output::Text => {
+                        for f in &findings {
+                            let _ = writeln!(out, "{name}: {f}");
+                        }
+                        let verdict = if passes {
+                            "ok"
+                        } else if errors > 0 {
+                            "fails"
+                        } else {
+                            "fails --strict"
+                        };
+                        let _ = writeln!(
+                            out,
+                            "{name}: {verdict} (mode {}, enforcement {}, {} allow and {} deny rules, {} finding{}, {})",
+                            policy.mode(),
+                            policy.enforcement(),
+                            policy.allow_rules().len(),
+                            policy.deny_rules().len(),
+                            findings.len(),
+                            if findings.len() == 1 { "" } else { "s" },
+                            policy.digest()
+                        );
                     }
-                    let verdict = if passes { "ok" } else { "fails --strict" };
-                    let _ = writeln!(
-                        out,
-                        "{name}: {verdict} (mode {}, enforcement {}, {} allow and {} deny rules, {} finding{}, {})",
-                        policy.mode(),
-                        policy.enforcement(),
-                        policy.allow_rules().len(),
-                        policy.deny_rules().len(),
-                        findings.len(),
-                        if findings.len() == 1 { "" } else { "s" },
-                        policy.digest()
-                    );
                 }
             }
         }
     }
+    if output == Output::Sarif {
+        emit(&mut out, &sarif(&sarif_results, strict));
+    }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// A SARIF 2.1.0 log of validate's records.
+fn sarif(records: &[serde_json::Value], strict: bool) -> serde_json::Value {
+    let mut codes: Vec<&str> = records.iter().filter_map(|r| r["code"].as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let results: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let level = match (r["severity"].as_str(), strict) {
+                (Some("error"), _) | (_, true) => "error",
+                _ => "warning",
+            };
+            let mut text = r["message"].as_str().unwrap_or_default().to_string();
+            if let Some(rule) = r["rule"].as_str() {
+                text = format!("rule `{rule}`: {text}");
+            }
+            if let Some(fix) = r["fix"].as_str() {
+                text = format!("{text}; {fix}");
+            }
+            let mut region = json!({});
+            if let Some(line) = r["line"].as_u64() {
+                region = json!({"startLine": line, "startColumn": r["column"].as_u64().unwrap_or(1)});
+            }
+            json!({
+                "ruleId": r["code"], "level": level, "message": {"text": text},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": r["file"]}, "region": region}}],
+            })
+        })
+        .collect();
+    json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {"name": "egress-policy", "version": env!("CARGO_PKG_VERSION"),
+                "rules": codes.iter().map(|c| json!({"id": c})).collect::<Vec<_>>()}},
+            "results": results,
+        }],
+    })
+}
+
+fn report(file: &std::path::Path, json: bool, now: Option<&str>) -> Result<ExitCode, Fatal> {
+    let policy = Policy::from_path(file)?;
+    let rows = egress_policy_cli::report::report(&policy, instant(now)?);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        for r in &rows {
+            emit(&mut out, &serde_json::to_value(r).unwrap_or_default());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _ = writeln!(
+        out,
+        "{:<24} {:<5} {:<28} {:<12} {:<22} {:>9}  covers",
+        "rule", "kind", "owner", "ticket", "expires", "days left"
+    );
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "{:<24} {:<5} {:<28} {:<12} {:<22} {:>9}  {}",
+            r.rule,
+            r.kind,
+            r.owner.as_deref().unwrap_or("-"),
+            r.ticket.as_deref().unwrap_or("-"),
+            r.expires.as_deref().unwrap_or("never"),
+            r.days_left.map_or("-".to_string(), |d| d.to_string()),
+            r.covers
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn diff(old: &std::path::Path, new: &std::path::Path, json: bool) -> Result<ExitCode, Fatal> {

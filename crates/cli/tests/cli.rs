@@ -259,3 +259,102 @@ fn validate_reports_expired_rules_with_a_fixed_clock() {
     let out = run(&["validate", "--now", "2027-01-20", policy.to_str().unwrap()], None);
     assert!(stdout(&out).contains("warning[expires-soon] rule `payments-api`"));
 }
+
+/// One failing and one passing fixture per lint code (`testdata/lint/<code>.{fail,pass}.toml`;
+/// a `# args:` line adds flags), through the real binary with a fixed clock.
+#[test]
+fn every_lint_code_has_a_failing_and_a_passing_fixture() {
+    let dir = cases::testdata_dir().join("lint");
+    let mut codes: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".fail.toml"))
+                .map(str::to_string)
+        })
+        .collect();
+    codes.sort();
+    assert!(codes.len() >= 13, "{codes:?}");
+    for code in &codes {
+        for (kind, want) in [("fail", true), ("pass", false)] {
+            let path = dir.join(format!("{code}.{kind}.toml"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let extra: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("# args: "))
+                .flat_map(|a| a.split_whitespace())
+                .collect();
+            let mut args = vec!["validate", "--json", "--strict", "--now", "2026-06-01"];
+            args.extend(extra);
+            args.push(path.to_str().unwrap());
+            let out = run(&args, None);
+            let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            let found: Vec<&str> = lines.iter().filter_map(|l| l["code"].as_str()).collect();
+            assert_eq!(found.contains(&code.as_str()), want, "{code}.{kind}: {found:?}");
+            if want {
+                let f = lines.iter().find(|l| l["code"] == code.as_str()).unwrap();
+                for key in ["severity", "file", "rule", "field", "message", "fix"] {
+                    assert!(f.get(key).is_some(), "{code}: no `{key}` in {f}");
+                }
+                assert_eq!(out.status.code(), Some(1), "{code}.fail must fail --strict");
+            } else {
+                assert!(found.is_empty(), "{code}.pass has findings: {found:?}");
+                assert_eq!(out.status.code(), Some(0), "{code}.pass must pass --strict");
+            }
+        }
+    }
+}
+
+#[test]
+fn error_findings_fail_without_strict_and_sarif_is_emitted() {
+    let dir = cases::testdata_dir().join("lint");
+    let env = dir.join("environment-not-sealed.fail.toml");
+    let out = run(&["validate", env.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "an error finding fails without --strict");
+    assert!(stdout(&out).contains("error[environment-not-sealed]"), "{}", stdout(&out));
+
+    let bad = cases::testdata_dir().join("invalid/host-bits.toml");
+    let warn = dir.join("any-port.fail.toml");
+    let out = run(
+        &[
+            "validate",
+            "--sarif",
+            "--now",
+            "2026-06-01",
+            bad.to_str().unwrap(),
+            warn.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let invalid = results.iter().find(|r| r["ruleId"] == "invalid-policy").unwrap();
+    assert_eq!(invalid["level"], "error");
+    assert_eq!(invalid["locations"][0]["physicalLocation"]["region"]["startLine"], 5);
+    let any = results.iter().find(|r| r["ruleId"] == "any-port").unwrap();
+    assert_eq!(any["level"], "warning");
+}
+
+#[test]
+fn report_lists_rules_by_expiry_with_days_left() {
+    let policy = cases::testdata_dir().join("policies/sealed.toml");
+    let out = run(&["report", "--json", "--now", "2026-06-01", policy.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows[0]["rule"], "old-partner");
+    assert_eq!(rows[0]["days_left"], -120); // 2026-02-01 to 2026-06-01
+    assert_eq!(rows[1]["rule"], "payments-api");
+    assert_eq!(rows[1]["days_left"], 245); // to 2027-02-01 (valid through 2027-01-31)
+    assert_eq!(rows[1]["ticket"], "SEC-142");
+    assert!(rows.last().unwrap()["expires"].is_null(), "never-expiring rules come last");
+    let text = run(&["report", "--now", "2026-06-01", policy.to_str().unwrap()], None);
+    assert!(
+        stdout(&text).lines().nth(1).unwrap().starts_with("old-partner"),
+        "{}",
+        stdout(&text)
+    );
+}

@@ -102,7 +102,7 @@ fn suggest_writes_a_policy_that_needs_review_then_allows_exactly_what_was_observ
     let reviewed = suggested
         .replace("owner = \"FILL-IN\"", "owner = \"team@example.com\"")
         .replace("reason = \"FILL-IN:", "reason = \"reviewed:")
-        .replace("# expires = \"YYYY-MM-DD\"", "expires = \"2030-01-01\"\n#");
+        .replace("# expires = \"YYYY-MM-DD\"", "expires = \"2026-12-01\"\n#");
     std::fs::write(&policy, reviewed).unwrap();
     let strict = run(&["validate", "--strict", "--now", "2026-06-01", p]);
     assert_eq!(strict.status.code(), Some(0), "{}", text(&strict.stdout));

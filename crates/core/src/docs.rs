@@ -98,8 +98,8 @@
 //! - Enforcement covers only the paths that go through this library. Raw sockets,
 //!   other HTTP clients and child processes are out of reach.
 //! - Expiry is judged against the injected clock; a wrong system clock moves it.
-//! - `validate` lints here are basic: wildcard over a top-level domain only (the
-//!   Public Suffix List check comes with the policy-as-code work), shadowing only
-//!   within one rule.
+//! - Policy lints (public-suffix wildcards, broad CIDRs, missing metadata,
+//!   shadowed rules, ...) live in the CLI's library (`egress_policy_cli::lint`),
+//!   so this crate does not carry the Public Suffix List.
 //! - Rules cannot name schemes other than http, https, ws, wss, tcp, udp; other
 //!   schemes (`ftp`) pass only in `open` mode.

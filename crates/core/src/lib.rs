@@ -83,7 +83,6 @@ mod decision;
 mod destination;
 pub mod docs;
 mod host;
-pub mod lint;
 mod load;
 mod model;
 mod observe;
@@ -101,4 +100,12 @@ pub use model::{Enforcement, Expiry, Mode, Ports, Rule, RuleKind, Scheme, Scheme
 pub use observe::{DEFAULT_CAPACITY, Flusher, MAX_ADDRESSES_PER_NAME, Recorder};
 pub use policy::{Admission, DropReason, Dropped, Policy};
 pub use shared::{EnvError, POLICY_FILE_ENV, PolicyGuard, SharedPolicy, Swap, load_from_env};
+/// The JSON Schema of the policy file format (feature `schema`), for editors and
+/// CI. The loader is stricter: canonical names, CIDR host bits, expiry dates and
+/// cross-field rules are checked only by it.
+#[cfg(feature = "schema")]
+pub fn policy_schema() -> serde_json::Value {
+    load::schema::policy_schema()
+}
+
 pub use time::{Clock, FixedClock, SystemClock, format_rfc3339, parse_instant};

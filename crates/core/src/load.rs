@@ -189,37 +189,124 @@ impl fmt::Display for LoadErrorKind {
 // ---------------------------------------------------------------------------
 // Raw model, as written.
 
+/// An egress-policy file (format version 1). See DESIGN.md §3.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(title = "egress-policy policy file"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPolicy {
+    /// The file format version: 1.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1)))]
     version: i64,
+    /// A free-form label for the deployment environment (e.g. `air-gapped-prod`);
+    /// `validate` refuses non-sealed policies for environments marked sealed.
+    #[serde(default)]
+    environment: Option<String>,
+    /// `sealed` (default), `constrained` or `open`.
     #[serde(default)]
     mode: Option<Mode>,
+    /// `enforce` (default) or `observe`.
     #[serde(default)]
     enforcement: Option<Enforcement>,
+    /// Open mode only: also refuse private and special-purpose addresses.
     #[serde(default)]
     floor: Option<bool>,
+    /// Allow rules.
     #[serde(default)]
     allow: Vec<RawRule>,
+    /// Deny rules: they win over allow rules in every mode.
     #[serde(default)]
     deny: Vec<RawRule>,
 }
 
+/// One allow or deny rule.
 #[derive(Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRule {
+    /// Unique id: `[a-z0-9][a-z0-9_.-]*`.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[a-z0-9][a-z0-9_.-]*$")))]
     id: Option<String>,
+    /// Canonical host names (`api.example.com`) and wildcards (`*.example.com`: any
+    /// depth, never the apex). Write IDNs as A-labels (`xn--bcher-kva.example`).
     hosts: Option<Vec<String>>,
+    /// Networks without host bits set (`203.0.113.0/24`, `2001:db8::/32`).
     cidrs: Option<Vec<String>>,
+    /// Default `["https"]` (deny rules: every scheme).
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "schema::schemes"))]
     schemes: Option<Vec<String>>,
+    /// Default: each scheme's default port (deny rules: every port). `"any"`, a
+    /// port, a range `"8000-8099"`, or a list of those.
     ports: Option<RawPorts>,
+    /// Allow rules: default `["sealed", "constrained"]`.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "schema::modes"))]
     modes: Option<Vec<String>>,
+    /// Allow rules: only clients built for these names get the rule.
     clients: Option<Vec<String>>,
+    /// Name rules: non-public ranges their names may resolve into.
     resolves_to: Option<Vec<String>>,
+    /// Who owns the rule.
     owner: Option<String>,
+    /// Why it exists.
     reason: Option<String>,
+    /// The change ticket.
     ticket: Option<String>,
+    /// A date (valid through that UTC day) or an RFC 3339 UTC instant.
     expires: Option<RawExpires>,
+}
+
+/// Hand-written schemas for the fields whose Rust type is more permissive than
+/// the file format (the loader validates them in full either way).
+#[cfg(feature = "schema")]
+pub(crate) mod schema {
+    use schemars::{Schema, SchemaGenerator, json_schema};
+
+    pub(crate) fn schemes(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "array", "items": {"enum": ["http", "https", "ws", "wss", "tcp", "udp"]}, "minItems": 1})
+    }
+
+    pub(crate) fn modes(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "array", "items": {"enum": ["sealed", "constrained"]}, "minItems": 1})
+    }
+
+    impl schemars::JsonSchema for super::RawPorts {
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "Ports".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            let port = json_schema!({"oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "pattern": "^[0-9]{1,5}(-[0-9]{1,5})?$"}
+            ]});
+            json_schema!({
+                "description": "\"any\", a port, a range like \"8000-8099\", or a list of those",
+                "oneOf": [
+                    {"const": "any"},
+                    port,
+                    {"type": "array", "items": port, "minItems": 1}
+                ]
+            })
+        }
+    }
+
+    impl schemars::JsonSchema for super::RawExpires {
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "Expiry".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A date (valid through that UTC day) or an RFC 3339 UTC instant",
+                "type": "string",
+                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|\\+00:00))?$"
+            })
+        }
+    }
+
+    /// The JSON Schema of the policy file format.
+    pub(crate) fn policy_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(super::RawPolicy)).unwrap_or_default()
+    }
 }
 
 enum RawPorts {
@@ -409,6 +496,7 @@ impl<'a> Locator<'a> {
 /// The validated content of a policy file, before compilation.
 #[derive(Debug)]
 pub(crate) struct Parsed {
+    pub(crate) environment: Option<String>,
     pub(crate) mode: Mode,
     pub(crate) enforcement: Enforcement,
     pub(crate) floor: bool,
@@ -648,6 +736,7 @@ fn validate(raw: RawPolicy, loc: &Locator<'_>) -> Result<Parsed, LoadError> {
         return Err(LoadError::new(LoadErrorKind::Invalid(ctx.problems)));
     }
     Ok(Parsed {
+        environment: raw.environment.filter(|e| !e.trim().is_empty()),
         mode,
         enforcement: raw.enforcement.unwrap_or_default(),
         floor: raw.floor.unwrap_or(false),

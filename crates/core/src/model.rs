@@ -8,10 +8,10 @@ use ipnet::IpNet;
 use crate::host::HostPattern;
 
 /// How much a policy lets through (DESIGN.md §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
-#[derive(Default)]
 pub enum Mode {
     /// Deny everything except the allowlist. The default.
     #[default]
@@ -56,6 +56,7 @@ impl fmt::Display for Mode {
 
 /// Whether denials fail (`enforce`) or are only logged and counted (`observe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Enforcement {

@@ -48,6 +48,7 @@ use crate::model::{Enforcement, Mode, Rule, RuleKind, Scheme};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Policy {
+    environment: Option<Box<str>>,
     mode: Mode,
     enforcement: Enforcement,
     floor: bool,
@@ -244,13 +245,7 @@ impl Policy {
     /// Parses a policy in the given format.
     pub fn from_str_format(src: &str, format: Format) -> Result<Policy, LoadError> {
         let parsed = crate::load::parse(src, format)?;
-        Ok(Policy::compile(
-            parsed.mode,
-            parsed.enforcement,
-            parsed.floor,
-            parsed.allow,
-            parsed.deny,
-        ))
+        Ok(Policy::compile(parsed))
     }
 
     /// Parses a TOML policy.
@@ -258,7 +253,15 @@ impl Policy {
         Policy::from_str_format(src, Format::Toml)
     }
 
-    fn compile(mode: Mode, enforcement: Enforcement, floor: bool, allow: Vec<Rule>, deny: Vec<Rule>) -> Policy {
+    fn compile(parsed: crate::load::Parsed) -> Policy {
+        let crate::load::Parsed {
+            environment,
+            mode,
+            enforcement,
+            floor,
+            allow,
+            deny,
+        } = parsed;
         // Rules are kept sorted by id, so the policy's identity (its digest) fully
         // determines every decision, whatever order the file lists rules in.
         let sort = |mut rules: Vec<Rule>| {
@@ -273,6 +276,7 @@ impl Policy {
         let expiring = allow.iter().chain(&deny).any(|r| r.expires.is_some());
         let telemetry = Arc::new(audit::Telemetry::new(allow.len(), deny.len()));
         let mut policy = Policy {
+            environment: environment.map(Into::into),
             empty_index: Index::default(),
             expiring,
             telemetry,
@@ -304,6 +308,10 @@ impl Policy {
         self.id.generation = generation;
     }
 
+    /// The `environment` label, if the file sets one.
+    pub fn environment(&self) -> Option<&str> {
+        self.environment.as_deref()
+    }
     /// The mode.
     pub fn mode(&self) -> Mode {
         self.mode
@@ -423,6 +431,9 @@ impl Policy {
         };
         let mut doc = Table::new();
         doc.insert("version".into(), Value::Integer(1));
+        if let Some(env) = &self.environment {
+            doc.insert("environment".into(), Value::String(env.to_string()));
+        }
         doc.insert("mode".into(), Value::String(self.mode.as_str().into()));
         doc.insert("enforcement".into(), Value::String(self.enforcement.as_str().into()));
         if self.floor {
@@ -939,6 +950,8 @@ mod canonical {
     #[derive(serde::Serialize)]
     pub(super) struct View<'a> {
         version: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        environment: Option<&'a str>,
         mode: &'static str,
         enforcement: &'static str,
         floor: bool,
@@ -950,6 +963,7 @@ mod canonical {
         pub(super) fn new(p: &'a Policy) -> Self {
             View {
                 version: 1,
+                environment: p.environment.as_deref(),
                 mode: p.mode.as_str(),
                 enforcement: p.enforcement.as_str(),
                 floor: p.floor,

@@ -1,0 +1,386 @@
+//! Lint findings for a policy that loaded: legal, but risky, unaccountable or
+//! dead. `egress-policy validate` prints them; `--strict` fails on warnings;
+//! errors always fail.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use egress_policy_core::{HostPattern, Mode, Policy, Rule, RuleKind};
+use ipnet::IpNet;
+
+use crate::diff::coverage;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails `validate` even without `--strict`.
+    Error,
+    /// Fails `validate --strict`.
+    Warning,
+}
+
+/// One finding, with a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// Stable code, e.g. `broad-cidr`.
+    pub code: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The rule, if the finding is about one.
+    pub rule: Option<String>,
+    /// The field, e.g. `hosts[0]`.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub fix: Option<String>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}[{}]", self.code)?;
+        if let Some(rule) = &self.rule {
+            write!(f, " rule `{rule}`")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, " field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(fix) = &self.fix {
+            write!(f, "; {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Lint settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The instant expiry is judged at.
+    pub now: SystemTime,
+    /// IPv4 allow CIDRs shorter than this are `broad-cidr`.
+    pub min_prefix_v4: u8,
+    /// IPv6 allow CIDRs shorter than this are `broad-cidr`.
+    pub min_prefix_v6: u8,
+    /// `expires` further out than this is `expires-too-far`.
+    pub max_expiry: Duration,
+    /// Rules expiring within this window are `expires-soon`.
+    pub expiry_warning: Duration,
+    /// The weakest mode allowed (`--require-mode`): stronger is fine.
+    pub require_mode: Option<Mode>,
+    /// `environment` labels that must run `sealed`.
+    pub sealed_environments: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            now: SystemTime::now(),
+            min_prefix_v4: 8,
+            min_prefix_v6: 32,
+            max_expiry: Duration::from_secs(365 * 86_400),
+            expiry_warning: Duration::from_secs(14 * 86_400),
+            require_mode: None,
+            sealed_environments: ["sealed", "air-gapped", "airgapped", "airgap"].map(String::from).to_vec(),
+        }
+    }
+}
+
+fn rank(m: Mode) -> u8 {
+    match m {
+        Mode::Sealed => 0,
+        Mode::Constrained => 1,
+        _ => 2,
+    }
+}
+
+fn finding(code: &'static str, severity: Severity, rule: &Rule, field: Option<String>, message: String, fix: &str) -> Finding {
+    Finding {
+        code,
+        severity,
+        rule: Some(rule.id().to_string()),
+        field,
+        message,
+        fix: Some(fix.to_string()),
+    }
+}
+
+/// Whether pattern `a` covers everything pattern `b` matches.
+fn pattern_covers(a: &HostPattern, b: &HostPattern) -> bool {
+    match (a, b) {
+        (x, y) if x == y => true,
+        (HostPattern::Wildcard(s), HostPattern::Exact(n)) => a.matches(n) && n.len() > s.len(),
+        (HostPattern::Wildcard(s), HostPattern::Wildcard(t)) => t.ends_with(&format!(".{s}")),
+        _ => false,
+    }
+}
+
+fn net_covers(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(b)
+}
+
+/// Whether `b`'s destinations (hosts, CIDRs, scheme/port coverage) all fall under `a`.
+fn destinations_covered(a: &Rule, b: &Rule) -> bool {
+    let hosts = b.hosts().iter().all(|h| a.hosts().iter().any(|p| pattern_covers(p, h)));
+    let cidrs = b.cidrs().iter().all(|n| a.cidrs().iter().any(|m| net_covers(m, n)));
+    let (ca, cb) = (coverage(a), coverage(b));
+    let ports = cb.iter().all(|(scheme, ranges)| {
+        ca.iter()
+            .find(|(s, _)| s == scheme)
+            .is_some_and(|(_, outer)| ranges.iter().all(|&(lo, hi)| outer.iter().any(|&(l, h)| l <= lo && hi <= h)))
+    });
+    hosts && cidrs && ports
+}
+
+/// Whether allow rule `a` grants at least what allow rule `b` grants.
+fn allow_covers(a: &Rule, b: &Rule) -> bool {
+    let modes = b.modes().iter().all(|m| a.modes().contains(m));
+    let clients = match (a.clients(), b.clients()) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(x), Some(y)) => y.iter().all(|c| x.contains(c)),
+    };
+    let resolves = b.resolves_to().iter().all(|n| a.resolves_to().iter().any(|m| net_covers(m, n)));
+    let lives = match (a.expires(), b.expires()) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(x), Some(y)) => x.at() >= y.at(),
+    };
+    destinations_covered(a, b) && modes && clients && resolves && lives
+}
+
+/// Lints `policy`.
+pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let top = |code, message: String, fix: &str| Finding {
+        code,
+        severity: Severity::Error,
+        rule: None,
+        field: Some("mode".into()),
+        message,
+        fix: Some(fix.into()),
+    };
+    if let Some(required) = opts.require_mode
+        && rank(policy.mode()) > rank(required)
+    {
+        out.push(top(
+            "mode-not-allowed",
+            format!("mode `{}` is weaker than the required `{required}`", policy.mode()),
+            "this fleet only accepts stricter policies",
+        ));
+    }
+    if let Some(env) = policy.environment()
+        && policy.mode() != Mode::Sealed
+        && opts.sealed_environments.iter().any(|s| s.eq_ignore_ascii_case(env))
+    {
+        out.push(top(
+            "environment-not-sealed",
+            format!("environment `{env}` must run sealed, but the mode is `{}`", policy.mode()),
+            "set `mode = \"sealed\"`, or correct the `environment` label",
+        ));
+    }
+
+    let all: Vec<&Rule> = policy.allow_rules().chain(policy.deny_rules()).collect();
+    for rule in &all {
+        let allow = rule.kind() == RuleKind::Allow;
+        if allow {
+            for (i, h) in rule.hosts().iter().enumerate() {
+                if let HostPattern::Wildcard(suffix) = h {
+                    let public = psl::suffix(suffix.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == suffix.as_bytes());
+                    if public {
+                        out.push(finding(
+                            "wildcard-public-suffix",
+                            Severity::Warning,
+                            rule,
+                            Some(format!("hosts[{i}]")),
+                            format!("`{h}` covers a public suffix: anyone can register a name under it"),
+                            "name the registrable domains you mean, e.g. `*.example.co.uk` or `my-bucket.s3.amazonaws.com`",
+                        ));
+                    }
+                }
+            }
+            for (field, nets) in [("cidrs", rule.cidrs()), ("resolves_to", rule.resolves_to())] {
+                for (i, net) in nets.iter().enumerate() {
+                    let broad = match net {
+                        IpNet::V4(n) => n.prefix_len() < opts.min_prefix_v4,
+                        IpNet::V6(n) => n.prefix_len() < opts.min_prefix_v6,
+                    };
+                    if broad {
+                        out.push(finding(
+                            "broad-cidr",
+                            Severity::Warning,
+                            rule,
+                            Some(format!("{field}[{i}]")),
+                            format!(
+                                "`{net}` is very broad (IPv4 shorter than /{}, IPv6 shorter than /{})",
+                                opts.min_prefix_v4, opts.min_prefix_v6
+                            ),
+                            "name the networks the service really contacts",
+                        ));
+                    }
+                }
+            }
+            if !rule.hosts().is_empty() && matches!(rule.ports(), egress_policy_core::Ports::Any) {
+                out.push(finding(
+                    "any-port",
+                    Severity::Warning,
+                    rule,
+                    Some("ports".into()),
+                    "`ports = \"any\"` on a name rule".into(),
+                    "list the ports the service uses",
+                ));
+            }
+            if policy.mode() != Mode::Open {
+                let missing: Vec<&str> = [
+                    ("owner", rule.owner().is_none()),
+                    ("reason", rule.reason().is_none()),
+                    ("expires", rule.expires().is_none()),
+                ]
+                .into_iter()
+                .filter_map(|(name, missing)| missing.then_some(name))
+                .collect();
+                if !missing.is_empty() {
+                    out.push(finding(
+                        "missing-metadata",
+                        Severity::Warning,
+                        rule,
+                        None,
+                        format!("allow rule in a {} policy without {}", policy.mode(), missing.join(", ")),
+                        "every exception says who owns it, why it exists and until when",
+                    ));
+                }
+            }
+        }
+        for (field, value) in [("owner", rule.owner()), ("reason", rule.reason()), ("ticket", rule.ticket())] {
+            if value.is_some_and(|v| v.contains(crate::suggest::PLACEHOLDER)) {
+                out.push(finding(
+                    "placeholder",
+                    Severity::Warning,
+                    rule,
+                    Some(field.into()),
+                    format!("`{field}` is still a {} placeholder", crate::suggest::PLACEHOLDER),
+                    "write who owns the rule, why it exists and its ticket",
+                ));
+            }
+        }
+        if let Some(exp) = rule.expires() {
+            let at = exp.at();
+            if at <= opts.now {
+                out.push(finding(
+                    "expired",
+                    Severity::Warning,
+                    rule,
+                    Some("expires".into()),
+                    format!("expired at {}: the rule no longer applies", exp.to_rfc3339()),
+                    "remove the rule, or renew it with a new ticket",
+                ));
+            } else if at <= opts.now + opts.expiry_warning {
+                let days = at.duration_since(opts.now).unwrap_or_default().as_secs() / 86_400;
+                out.push(finding(
+                    "expires-soon",
+                    Severity::Warning,
+                    rule,
+                    Some("expires".into()),
+                    format!("expires at {} ({days} days left)", exp.to_rfc3339()),
+                    "renew it or plan its removal",
+                ));
+            } else if at > opts.now + opts.max_expiry {
+                out.push(finding(
+                    "expires-too-far",
+                    Severity::Warning,
+                    rule,
+                    Some("expires".into()),
+                    format!(
+                        "expires at {}, more than {} days out",
+                        exp.to_rfc3339(),
+                        opts.max_expiry.as_secs() / 86_400
+                    ),
+                    "exceptions are reviewed at least yearly: pick a nearer date",
+                ));
+            }
+        }
+        // Exact names already covered by a wildcard of the same rule.
+        for (i, h) in rule.hosts().iter().enumerate() {
+            if let Some(w) = rule.hosts().iter().find(|p| *p != h && pattern_covers(p, h)) {
+                out.push(finding(
+                    "shadowed",
+                    Severity::Warning,
+                    rule,
+                    Some(format!("hosts[{i}]")),
+                    format!("`{h}` is already covered by `{w}` in the same rule"),
+                    "remove the redundant entry",
+                ));
+            }
+        }
+    }
+
+    for (ai, a) in all.iter().enumerate() {
+        for (bi, b) in all.iter().enumerate() {
+            if ai == bi {
+                continue;
+            }
+            let same_kind = a.kind() == b.kind();
+            if same_kind && ai < bi {
+                for (i, h) in b.hosts().iter().enumerate() {
+                    if a.hosts().contains(h) {
+                        out.push(finding(
+                            "duplicate-entry",
+                            Severity::Warning,
+                            b,
+                            Some(format!("hosts[{i}]")),
+                            format!("`{h}` is also listed by rule `{}`", a.id()),
+                            "keep each destination in one rule",
+                        ));
+                    }
+                }
+                for (i, n) in b.cidrs().iter().enumerate() {
+                    if a.cidrs().contains(n) {
+                        out.push(finding(
+                            "duplicate-entry",
+                            Severity::Warning,
+                            b,
+                            Some(format!("cidrs[{i}]")),
+                            format!("`{n}` is also listed by rule `{}`", a.id()),
+                            "keep each destination in one rule",
+                        ));
+                    }
+                }
+            }
+            // `b` adds nothing `a` does not already grant (ties: the later id is reported).
+            let shadows = same_kind
+                && match b.kind() {
+                    RuleKind::Allow => allow_covers(a, b) && (!allow_covers(b, a) || ai < bi),
+                    RuleKind::Deny => destinations_covered(a, b) && a.expires().is_none() && (!destinations_covered(b, a) || ai < bi),
+                };
+            if shadows {
+                out.push(finding(
+                    "shadowed",
+                    Severity::Warning,
+                    b,
+                    None,
+                    format!("everything it covers is already covered by rule `{}`", a.id()),
+                    "remove it, or narrow the broader rule",
+                ));
+            }
+            if a.kind() == RuleKind::Deny && b.kind() == RuleKind::Allow && a.expires().is_none() && destinations_covered(a, b) {
+                out.push(finding(
+                    "deny-removes-allow",
+                    Severity::Warning,
+                    b,
+                    None,
+                    format!(
+                        "deny rule `{}` removes everything this rule grants: it can never allow anything",
+                        a.id()
+                    ),
+                    "remove the allow rule, or narrow the deny rule",
+                ));
+            }
+        }
+    }
+    out
+}

@@ -132,29 +132,7 @@ enum Command {
     /// With no URL arguments, reads standard input, one URL per line; a line that
     /// starts with `"` is a JSON string literal, so URLs holding tabs, newlines or
     /// NUL can be checked exactly.
-    Check {
-        /// The policy file.
-        #[arg(long, value_name = "FILE")]
-        policy: PathBuf,
-        /// Decide as if the policy were in this mode.
-        #[arg(long, value_name = "MODE", value_parser = ["sealed", "constrained", "open"])]
-        mode: Option<String>,
-        /// Apply connect-time admission as if HOST resolved to IP (repeatable).
-        #[arg(long, value_name = "HOST=IP")]
-        resolve: Vec<String>,
-        /// Decide as a client built for NAME.
-        #[arg(long, value_name = "NAME")]
-        client: Option<String>,
-        /// Decide as of this UTC instant or date instead of now.
-        #[arg(long, value_name = "TIME")]
-        now: Option<String>,
-        /// One JSON object per decision.
-        #[arg(long)]
-        json: bool,
-        /// URLs to decide on; none: read standard input.
-        #[arg(value_name = "URL")]
-        urls: Vec<String>,
-    },
+    Check(CheckArgs),
 }
 
 /// A usage or policy error: exit code 2.
@@ -227,23 +205,7 @@ fn main() -> ExitCode {
             json,
             urls,
         } => probe::run(&policy, client.as_deref(), timeout, json, &urls).map_err(Fatal),
-        Command::Check {
-            policy,
-            mode,
-            resolve,
-            client,
-            now,
-            json,
-            urls,
-        } => check(CheckArgs {
-            policy,
-            mode,
-            resolve,
-            client,
-            now,
-            json,
-            urls,
-        }),
+        Command::Check(args) => check(args),
     };
     match result {
         Ok(code) => code,
@@ -514,13 +476,29 @@ fn emit(out: &mut impl Write, value: &serde_json::Value) {
     let _ = writeln!(out, "{value}");
 }
 
+/// The arguments of `check`.
+#[derive(clap::Args)]
 struct CheckArgs {
+    /// The policy file.
+    #[arg(long, value_name = "FILE")]
     policy: PathBuf,
+    /// Decide as if the policy were in this mode.
+    #[arg(long, value_name = "MODE", value_parser = ["sealed", "constrained", "open"])]
     mode: Option<String>,
+    /// Apply connect-time admission as if HOST resolved to IP (repeatable).
+    #[arg(long, value_name = "HOST=IP")]
     resolve: Vec<String>,
+    /// Decide as a client built for NAME.
+    #[arg(long, value_name = "NAME")]
     client: Option<String>,
+    /// Decide as of this UTC instant or date instead of now.
+    #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    /// One JSON object per decision.
+    #[arg(long)]
     json: bool,
+    /// URLs to decide on; none: read standard input.
+    #[arg(value_name = "URL")]
     urls: Vec<String>,
 }
 

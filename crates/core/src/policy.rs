@@ -682,13 +682,24 @@ impl Policy {
                 Some(why) => dropped.push(Dropped { addr, why }),
             }
         }
+        self.conclude(decision, addrs, admitted, dropped, true)
+    }
+
+    /// The end of every admission: when nothing remains of a non-empty answer
+    /// the decision becomes `resolved_to_forbidden_address`; the decision is
+    /// logged and counted (unless `logged` says the caller already did and it did
+    /// not change), drops are logged, and under `observe` every address stays.
+    fn conclude(&self, decision: Decision, addrs: &[IpAddr], mut admitted: Vec<IpAddr>, dropped: Vec<Dropped>, logged: bool) -> Admission {
         let mut decision = decision;
-        if admitted.is_empty() && !addrs.is_empty() && decision.is_allow() {
+        let emptied = admitted.is_empty() && !addrs.is_empty() && decision.is_allow();
+        if emptied {
             decision = Decision {
                 verdict: Verdict::Deny,
                 reason: Reason::ResolvedToForbiddenAddress,
                 ..decision
             };
+        }
+        if emptied || !logged {
             self.emit(&decision);
         }
         if !dropped.is_empty() {
@@ -744,7 +755,7 @@ impl Policy {
             }
             false
         });
-        let mut decision = match (self.mode, rules.first()) {
+        let decision = match (self.mode, rules.first()) {
             (Mode::Open, _) => self.decision(Verdict::Allow, Reason::OpenMode, None, Some(&dest)),
             (_, Some(rule)) => self.decision(Verdict::Allow, Reason::AllowedByRule, Some(rule), Some(&dest)),
             (_, None) => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(&dest)),
@@ -792,25 +803,7 @@ impl Policy {
                 Some(why) => dropped.push(Dropped { addr, why }),
             }
         }
-        if admitted.is_empty() && !addrs.is_empty() {
-            decision = Decision {
-                verdict: Verdict::Deny,
-                reason: Reason::ResolvedToForbiddenAddress,
-                ..decision
-            };
-        }
-        self.emit(&decision);
-        if !dropped.is_empty() {
-            audit::emit_dropped(&decision, &dropped);
-        }
-        if !decision.enforced {
-            admitted = addrs.to_vec();
-        }
-        Admission {
-            decision,
-            admitted,
-            dropped,
-        }
+        self.conclude(decision, addrs, admitted, dropped, false)
     }
 
     /// Why `addr` may not be used for `dest`, or `None` when it is admitted.

@@ -412,8 +412,11 @@ impl Drop for Watcher {
 impl Inner {
     fn reload(&self, trigger: Trigger) -> Outcome {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
-        let current = self.shared.load();
-        let old = current.id();
+        // Read what we need and let go of the guard before the (slow) file read.
+        let (old, old_mode) = {
+            let current = self.shared.load();
+            (current.id(), current.mode())
+        };
         let outcome = match read_stable(&self.path) {
             Err(error) => {
                 tracing::error!(
@@ -432,7 +435,7 @@ impl Inner {
             }
             Ok(new) if new.digest() == old.digest => Outcome::Unchanged(old),
             Ok(new) => {
-                let (old_mode, new_mode) = (current.mode(), new.mode());
+                let new_mode = new.mode();
                 let swap = self.shared.store(new);
                 tracing::info!(
                     target: "egress_policy::reload",
@@ -450,7 +453,6 @@ impl Inner {
                 Outcome::Applied(swap)
             }
         };
-        drop(current);
         metrics::counter!("egress_policy_reloads_total", "outcome" => outcome.as_str()).increment(1);
         let event = ReloadEvent {
             outcome: outcome.clone(),

@@ -133,21 +133,7 @@ struct Group {
 }
 
 fn rule_id(base: &str, taken: &mut BTreeSet<String>) -> String {
-    let mut id: String = base
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    id = id.trim_start_matches(['_', '.', '-']).to_string();
-    if id.is_empty() {
-        id = "rule".into();
-    }
+    let id = egress_policy_core::rule_id_from(base).unwrap_or_else(|| "rule".into());
     let mut candidate = id.clone();
     let mut n = 2;
     while !taken.insert(candidate.clone()) {

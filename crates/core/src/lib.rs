@@ -95,7 +95,7 @@ pub use audit::{DECISION_TARGET, RELOAD_TARGET};
 pub use decision::{Context, Decision, Denied, Digest, PolicyId, Reason, Verdict};
 pub use destination::{Destination, DestinationError, Host, redact_url};
 pub use host::HostPattern;
-pub use load::{Format, LoadError, LoadErrorKind, Problem, RuleLocation};
+pub use load::{Format, LoadError, LoadErrorKind, Problem, RuleLocation, rule_id_from};
 pub use model::{Enforcement, Expiry, Mode, Ports, Rule, RuleKind, Scheme, SchemeSet};
 pub use observe::{DEFAULT_CAPACITY, Flusher, MAX_ADDRESSES_PER_NAME, Recorder};
 pub use policy::{Admission, DropReason, Dropped, Policy};

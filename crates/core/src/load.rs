@@ -626,8 +626,16 @@ pub(crate) fn valid_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
 }
 
-fn id_fix(id: &str) -> Option<String> {
-    let fixed: String = id
+/// A valid rule id (`[a-z0-9][a-z0-9_.-]*`) made from `raw`: lower-cased, other
+/// characters replaced by `-`, leading separators dropped; `None` when nothing
+/// is left. For tools that generate policies (and the loader's fix hints).
+///
+/// ```
+/// assert_eq!(egress_policy_core::rule_id_from("Payments API v2").as_deref(), Some("payments-api-v2"));
+/// assert_eq!(egress_policy_core::rule_id_from("--"), None);
+/// ```
+pub fn rule_id_from(raw: &str) -> Option<String> {
+    let fixed: String = raw
         .to_ascii_lowercase()
         .chars()
         .map(|c| {
@@ -639,7 +647,11 @@ fn id_fix(id: &str) -> Option<String> {
         })
         .collect();
     let fixed = fixed.trim_start_matches(['_', '.', '-']).to_string();
-    valid_id(&fixed).then(|| format!("write `{fixed}`"))
+    valid_id(&fixed).then_some(fixed)
+}
+
+fn id_fix(id: &str) -> Option<String> {
+    rule_id_from(id).map(|fixed| format!("write `{fixed}`"))
 }
 
 struct Ctx<'a, 'l> {

@@ -2,6 +2,7 @@
 //! dead. `egress-policy validate` prints them; `--strict` fails on warnings;
 //! errors always fail.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -152,6 +153,75 @@ fn allow_covers(a: &Rule, b: &Rule) -> bool {
         (Some(x), Some(y)) => x.at() >= y.at(),
     };
     destinations_covered(a, b) && modes && clients && resolves && lives
+}
+
+fn duplicate(rule: &Rule, field: String, entry: &dyn fmt::Display, other: &Rule) -> Finding {
+    finding(
+        "duplicate-entry",
+        Severity::Warning,
+        rule,
+        Some(field),
+        format!("`{entry}` is also listed by rule `{}`", other.id()),
+        "keep each destination in one rule",
+    )
+}
+
+/// Rules by the destinations they list, to find the rules that could cover
+/// another without comparing every pair.
+struct Coverers<'a> {
+    exact: HashMap<&'a str, Vec<usize>>,
+    wildcard: HashMap<&'a str, Vec<usize>>,
+    nets: HashMap<IpNet, Vec<usize>>,
+}
+
+impl<'a> Coverers<'a> {
+    fn new(rules: &[&'a Rule]) -> Self {
+        let mut index = Coverers {
+            exact: HashMap::new(),
+            wildcard: HashMap::new(),
+            nets: HashMap::new(),
+        };
+        for (i, r) in rules.iter().enumerate() {
+            for h in r.hosts() {
+                match h {
+                    HostPattern::Exact(n) => index.exact.entry(&**n).or_default().push(i),
+                    HostPattern::Wildcard(s) => index.wildcard.entry(&**s).or_default().push(i),
+                }
+            }
+            for n in r.cidrs() {
+                index.nets.entry(*n).or_default().push(i);
+            }
+        }
+        index
+    }
+
+    /// Every rule that lists `b`'s first host, a wildcard over it, or a network
+    /// holding `b`'s first CIDR (in index order, without repeats).
+    fn candidates(&self, b: &Rule) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        if let Some(h) = b.hosts().first() {
+            let (name, exact) = match h {
+                HostPattern::Exact(n) => (&**n, true),
+                HostPattern::Wildcard(s) => (&**s, false),
+            };
+            if exact {
+                found.extend(self.exact.get(name).into_iter().flatten());
+            }
+            found.extend(self.wildcard.get(name).into_iter().flatten());
+            for (dot, _) in name.match_indices('.') {
+                found.extend(self.wildcard.get(&name[dot + 1..]).into_iter().flatten());
+            }
+        } else if let Some(n) = b.cidrs().first() {
+            for len in 0..=n.prefix_len() {
+                if let Ok(outer) = IpNet::new(n.network(), len) {
+                    found.extend(self.nets.get(&outer.trunc()).into_iter().flatten());
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
 }
 
 /// Lints `policy`.
@@ -319,38 +389,41 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
         }
     }
 
-    for (ai, a) in all.iter().enumerate() {
-        for (bi, b) in all.iter().enumerate() {
+    // Pairwise checks, but only against rules that could cover `b`: a rule
+    // covering `b` must cover its first host or its first CIDR, and those are
+    // found by lookup (the policies the loader accepts have 100 000 rules; an
+    // all-pairs loop would take minutes).
+    let index = Coverers::new(&all);
+    for (bi, b) in all.iter().enumerate() {
+        // The same entry in an earlier rule of the same kind, for every entry.
+        let earlier = |listed: Option<&Vec<usize>>| -> Vec<usize> {
+            listed
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&ai| ai < bi && all[ai].kind() == b.kind())
+                .collect()
+        };
+        for (i, h) in b.hosts().iter().enumerate() {
+            let listed = match h {
+                HostPattern::Exact(n) => index.exact.get(&**n),
+                HostPattern::Wildcard(w) => index.wildcard.get(&**w),
+            };
+            for ai in earlier(listed) {
+                out.push(duplicate(b, format!("hosts[{i}]"), h, all[ai]));
+            }
+        }
+        for (i, n) in b.cidrs().iter().enumerate() {
+            for ai in earlier(index.nets.get(n)) {
+                out.push(duplicate(b, format!("cidrs[{i}]"), n, all[ai]));
+            }
+        }
+        for ai in index.candidates(b) {
             if ai == bi {
                 continue;
             }
+            let a = all[ai];
             let same_kind = a.kind() == b.kind();
-            if same_kind && ai < bi {
-                for (i, h) in b.hosts().iter().enumerate() {
-                    if a.hosts().contains(h) {
-                        out.push(finding(
-                            "duplicate-entry",
-                            Severity::Warning,
-                            b,
-                            Some(format!("hosts[{i}]")),
-                            format!("`{h}` is also listed by rule `{}`", a.id()),
-                            "keep each destination in one rule",
-                        ));
-                    }
-                }
-                for (i, n) in b.cidrs().iter().enumerate() {
-                    if a.cidrs().contains(n) {
-                        out.push(finding(
-                            "duplicate-entry",
-                            Severity::Warning,
-                            b,
-                            Some(format!("cidrs[{i}]")),
-                            format!("`{n}` is also listed by rule `{}`", a.id()),
-                            "keep each destination in one rule",
-                        ));
-                    }
-                }
-            }
             // `b` adds nothing `a` does not already grant (ties: the later id is reported).
             let shadows = same_kind
                 && match b.kind() {

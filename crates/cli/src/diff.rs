@@ -193,13 +193,7 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<Change> {
     }
 
     let summary = |r: &Rule| {
-        let mut parts: Vec<String> = r
-            .hosts()
-            .iter()
-            .map(ToString::to_string)
-            .chain(r.cidrs().iter().map(ToString::to_string))
-            .collect();
-        parts.sort();
+        let parts = crate::report::listed(r);
         format!(
             "{} ({})",
             parts.join(", "),

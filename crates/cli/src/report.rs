@@ -26,6 +26,18 @@ pub struct Row {
     pub covers: String,
 }
 
+/// A rule's hosts and CIDRs, sorted: what it lists, for people.
+pub(crate) fn listed(r: &egress_policy_core::Rule) -> Vec<String> {
+    let mut out: Vec<String> = r
+        .hosts()
+        .iter()
+        .map(ToString::to_string)
+        .chain(r.cidrs().iter().map(ToString::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
 /// The rows, soonest expiry first; rules that never expire last, by id.
 pub fn report(policy: &Policy, now: SystemTime) -> Vec<Row> {
     let mut rows: Vec<(Option<SystemTime>, Row)> = policy
@@ -37,13 +49,7 @@ pub fn report(policy: &Policy, now: SystemTime) -> Vec<Row> {
                 Ok(d) => (d.as_secs() / 86_400) as i64,
                 Err(e) => -(e.duration().as_secs().div_ceil(86_400) as i64),
             });
-            let mut covers: Vec<String> = r
-                .hosts()
-                .iter()
-                .map(ToString::to_string)
-                .chain(r.cidrs().iter().map(ToString::to_string))
-                .collect();
-            covers.sort();
+            let covers = listed(r);
             (
                 at,
                 Row {

@@ -23,6 +23,35 @@ pub fn naive_pattern(p: &HostPattern, name: &str) -> bool {
     }
 }
 
+/// A deny rule's host pattern: plain string equality or suffix, so a name no
+/// allow rule can match (`x.*.corp.example`, `x..corp.example`) is still under
+/// the deny rule `*.corp.example`.
+fn naive_deny_pattern(p: &HostPattern, name: &str) -> bool {
+    match p {
+        HostPattern::Exact(e) => **e == *name,
+        HostPattern::Wildcard(suffix) => name.ends_with(&format!(".{suffix}")),
+    }
+}
+
+/// A deny rule's host: its names by suffix, its CIDRs against the address and
+/// every IPv4 address embedded in it.
+fn deny_host_matches(rule: &Rule, dest: &Destination) -> bool {
+    match dest.host() {
+        Host::Name(n) => rule.hosts().iter().any(|p| naive_deny_pattern(p, n)),
+        Host::Ip(ip) => {
+            let mut addrs = vec![*ip];
+            if let std::net::IpAddr::V6(v6) = ip {
+                addrs.extend(egress_policy_core::embedded_ipv4(*v6).into_iter().map(std::net::IpAddr::V4));
+            }
+            rule.cidrs().iter().any(|c| addrs.iter().any(|a| c.contains(a)))
+        }
+    }
+}
+
+fn unmatchable(dest: &Destination) -> bool {
+    matches!(dest.host(), Host::Name(n) if n.split('.').any(|l| l.is_empty() || l == "*"))
+}
+
 fn host_matches(rule: &Rule, dest: &Destination) -> bool {
     match dest.host() {
         Host::Name(n) => rule.hosts().iter().any(|p| naive_pattern(p, n)),
@@ -51,9 +80,12 @@ fn for_client(rule: &Rule, client: Option<&str>) -> bool {
 pub fn reference(policy: &Policy, dest: &Destination, client: Option<&str>, now: SystemTime) -> (Verdict, Reason) {
     let covers = |r: &Rule| r.schemes().contains(dest.scheme()) && port_ok(r, dest);
     for rule in policy.deny_rules() {
-        if live(rule, now) && host_matches(rule, dest) && covers(rule) {
+        if live(rule, now) && deny_host_matches(rule, dest) && covers(rule) {
             return (Verdict::Deny, Reason::DeniedByRule);
         }
+    }
+    if unmatchable(dest) && policy.mode() == Mode::Open {
+        return (Verdict::Deny, Reason::Invalid);
     }
     if policy.mode() == Mode::Open {
         if let (true, Host::Ip(ip)) = (policy.floor(), dest.host()) {

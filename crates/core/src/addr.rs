@@ -10,8 +10,9 @@ use crate::policy::Slots;
 /// The canonical form of an address for matching: IPv4-mapped IPv6
 /// (`::ffff:a.b.c.d`) is the IPv4 address; every other address is itself.
 ///
-/// No other embedding is unwrapped here (DESIGN.md §3.2): NAT64, 6to4, Teredo and
-/// IPv4-compatible addresses are plain IPv6 for allowing and denying.
+/// No other embedding is unwrapped here: for **allow** rules NAT64, 6to4, Teredo,
+/// ISATAP and IPv4-compatible addresses are plain IPv6 and need an IPv6 rule.
+/// Deny rules and the private floor look further, through [`embedded_ipv4`].
 pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -155,8 +156,20 @@ fn v6_special(ip: Ipv6Addr) -> Option<SpecialRange> {
 /// Every IPv4 address embedded in an IPv6 address by a known mechanism:
 /// IPv4-mapped (`::ffff:0:0/96`), IPv4-translated (`::ffff:0:0:0/96`),
 /// IPv4-compatible (`::/96`), NAT64 (`64:ff9b::/96` and `64:ff9b:1::/48` with the
-/// RFC 6052 layouts), 6to4 (`2002::/16`) and Teredo (`2001::/32`, server and
-/// obfuscated client).
+/// RFC 6052 layouts), 6to4 (`2002::/16`), Teredo (`2001::/32`, server and
+/// obfuscated client) and ISATAP (interface identifier `0:5efe:a.b.c.d` or
+/// `200:5efe:a.b.c.d` under any prefix).
+///
+/// Deny rules and the private floor judge an IPv6 address by itself **and** by
+/// every address returned here, so `64:ff9b::a9fe:a9fe` is denied by a deny rule
+/// on `169.254.169.254/32`.
+///
+/// ```
+/// use egress_policy_core::embedded_ipv4;
+/// let inner = embedded_ipv4("fe80::5efe:a9fe:a9fe".parse()?);
+/// assert!(inner.contains(&"169.254.169.254".parse()?));
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 pub fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
     let bits = u128::from(ip);
     let seg = ip.segments();
@@ -188,6 +201,11 @@ pub fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
         // Teredo: server in bits 32..64, client obfuscated (inverted) in the low 32.
         out.push(Ipv4Addr::from(((seg[2] as u32) << 16) | seg[3] as u32));
         out.push(Ipv4Addr::from(!(bits as u32)));
+    }
+    if seg[4] & 0xfcff == 0 && seg[5] == 0x5efe {
+        // ISATAP (RFC 5214): the interface identifier is `[0|200]:5efe:a.b.c.d`
+        // (the universal/local and group bits may be set), under any prefix.
+        out.push(low32);
     }
     out
 }
@@ -362,6 +380,9 @@ mod tests {
             "2001:0:4136:e378:8000:63bf:3fff:fdd2",
             "100::1",
             "3fff::1",
+            "2a00:1450::5efe:7f00:1",
+            "2a00:1450::200:5efe:a9fe:a9fe",
+            "::5efe:a00:1",
         ];
         for s in special {
             assert!(!is_public(ip(s)), "{s} should be special");
@@ -371,6 +392,7 @@ mod tests {
             "1.1.1.1",
             "8.8.8.8",
             "2606:4700::1111",
+            "2a00:1450::5efe:808:808",
             "64:ff9b::808:808",
             "2002:808:808::1",
             "::ffff:8.8.8.8",

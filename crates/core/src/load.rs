@@ -133,6 +133,11 @@ impl LoadError {
         self.file = Some(path.to_path_buf());
         self
     }
+    /// A failure to read `path` (for loaders outside this crate, such as the
+    /// file watcher refusing a file that kept changing while it was read).
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
+        LoadError::new(LoadErrorKind::Io(error)).with_file(path)
+    }
     /// The file the error is about, when loaded from a file.
     pub fn file(&self) -> Option<&Path> {
         self.file.as_deref()

@@ -42,7 +42,9 @@ impl Mode {
         }
     }
 
-    /// Whether this is [`Mode::Sealed`] (what the `X-Sealed-Mode` header reports).
+    /// Whether this is [`Mode::Sealed`]. The mode alone does not make a policy
+    /// sealed: see [`Policy::is_sealed`](crate::Policy::is_sealed), which also
+    /// requires `enforcement = "enforce"` (what `X-Sealed-Mode` reports).
     pub fn is_sealed(self) -> bool {
         self == Mode::Sealed
     }

@@ -60,8 +60,6 @@ pub struct Policy {
     /// Whether any rule expires: when none does, decisions need no clock.
     expiring: bool,
     telemetry: Arc<audit::Telemetry>,
-    /// Matches nothing: stands in for an index when a name cannot match.
-    empty_index: Index,
 }
 
 /// The maps' hasher. Only policy names are ever inserted (an attacker-chosen
@@ -277,7 +275,6 @@ impl Policy {
         let telemetry = Arc::new(audit::Telemetry::new(allow.len(), deny.len()));
         let mut policy = Policy {
             environment: environment.map(Into::into),
-            empty_index: Index::default(),
             expiring,
             telemetry,
             mode,
@@ -319,6 +316,20 @@ impl Policy {
     /// `enforce` or `observe`.
     pub fn enforcement(&self) -> Enforcement {
         self.enforcement
+    }
+    /// Whether this policy is **sealed**: mode `sealed` *and* enforcement
+    /// `enforce`. A sealed policy under `observe` lets everything through, so it
+    /// is not sealed: this is what `X-Sealed-Mode` and the reload log's `sealed=`
+    /// report.
+    ///
+    /// ```
+    /// use egress_policy_core::Policy;
+    /// assert!(Policy::from_toml_str("version = 1\nmode = \"sealed\"")?.is_sealed());
+    /// assert!(!Policy::from_toml_str("version = 1\nmode = \"sealed\"\nenforcement = \"observe\"")?.is_sealed());
+    /// # Ok::<(), egress_policy_core::LoadError>(())
+    /// ```
+    pub fn is_sealed(&self) -> bool {
+        self.mode == Mode::Sealed && self.enforcement == Enforcement::Enforce
     }
     /// Whether the private floor also applies in `open` mode (`floor = true`).
     pub fn floor(&self) -> bool {
@@ -511,7 +522,26 @@ impl Policy {
     }
 
     /// The first live deny rule covering the destination, most specific first.
+    /// An IPv6 address is also judged by every IPv4 address embedded in it
+    /// (NAT64, 6to4, Teredo, ISATAP, IPv4-compatible and -translated): denying is
+    /// never weaker than the private floor.
     fn deny_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
+        let hit = self.deny_match_exact(host, scheme, port, cx);
+        if hit.is_some() || self.deny_index.cidrs.is_empty() {
+            return hit;
+        }
+        if let Host::Ip(IpAddr::V6(v6)) = host {
+            for inner in crate::addr::embedded_ipv4(*v6) {
+                let hit = self.deny_match_exact(&Host::Ip(IpAddr::V4(inner)), scheme, port, cx);
+                if hit.is_some() {
+                    return hit;
+                }
+            }
+        }
+        None
+    }
+
+    fn deny_match_exact(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
         let mut hit = None;
         self.deny_index.for_each_candidate(host, |i| {
             let rule = &self.deny[i as usize];
@@ -549,9 +579,16 @@ impl Policy {
     fn evaluate(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
         let (scheme, host, port) = (dest.scheme(), dest.host(), dest.port());
         if !matchable(host) {
-            // No rule can name it: only open mode lets it through.
+            // A literal `*` label or an empty label: no allow rule can name it, but
+            // a deny rule's suffix can (`x.*.corp.example` is under
+            // `*.corp.example`), and DNS answers such names from wildcard records.
+            // Never allowed: denied by the rule, else `invalid` in open mode and
+            // `no_matching_rule` in the others.
+            if let Some(rule) = self.deny_match(host, scheme, port, cx) {
+                return self.decision(Verdict::Deny, Reason::DeniedByRule, Some(rule), Some(dest));
+            }
             return match self.mode {
-                Mode::Open => self.decision(Verdict::Allow, Reason::OpenMode, None, Some(dest)),
+                Mode::Open => self.decision(Verdict::Deny, Reason::Invalid, None, Some(dest)),
                 _ => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(dest)),
             };
         }
@@ -672,7 +709,14 @@ impl Policy {
                 dropped,
             };
         }
-        let matched = (decision.reason == Reason::AllowedByRule).then(|| decision.rule.clone()).flatten();
+        // The rule whose `resolves_to` applies: the one the decision matched; in
+        // open mode with `floor = true` (the decision is `open_mode`), the live
+        // allow rule for this client that covers the scheme, host and port.
+        let matched = match decision.reason {
+            Reason::AllowedByRule => decision.rule.clone(),
+            Reason::OpenMode if self.floor => self.allow_match(dest.host(), dest.scheme(), dest.port(), cx).cloned(),
+            _ => None,
+        };
         let floor = self.mode != Mode::Open || self.floor;
         let mut admitted = Vec::with_capacity(addrs.len());
         let mut dropped = Vec::new();
@@ -713,97 +757,6 @@ impl Policy {
             admitted,
             dropped,
         }
-    }
-
-    /// Admission for a **name alone**, for resolvers that see no scheme or port
-    /// (reqwest's `Resolve` gets only a name). The exact (scheme, host, port) must
-    /// already have been decided at the request level; this filters addresses:
-    ///
-    /// - the name must be covered by a live allow rule for this mode and client,
-    ///   whatever its schemes and ports (in `open` mode: any name);
-    /// - an address is dropped when a live deny rule's CIDR holds it (whatever the
-    ///   deny rule's schemes and ports: the conservative reading);
-    /// - the floor applies as in [`Policy::admit`], with the `resolves_to` of every
-    ///   live allow rule covering the name and the `cidrs` of every live allow rule.
-    ///
-    /// The decision reports scheme `dns` and port 0: it was made without them.
-    pub fn admit_name(&self, name: &str, addrs: &[IpAddr], cx: &Context<'_>) -> Admission {
-        let host = match Host::parse(name) {
-            Ok(host) => host,
-            Err(_) => {
-                let decision = self.decision(Verdict::Deny, Reason::Invalid, None, None);
-                self.emit(&decision);
-                return Admission {
-                    decision,
-                    admitted: Vec::new(),
-                    dropped: Vec::new(),
-                };
-            }
-        };
-        let dest = Destination::from_parts(Scheme::Other("dns".into()), host.clone(), 0);
-        if let Host::Ip(_) = host {
-            // An address spelled as a name (`0x7f.1`): the request-level check judged it.
-            let decision = self.decision(Verdict::Allow, Reason::AllowedByRule, None, Some(&dest));
-            return self.admit_decided(decision, addrs, cx);
-        }
-        let mut rules: Vec<&Arc<Rule>> = Vec::new();
-        let candidates = if matchable(&host) { &self.allow_index } else { &self.empty_index };
-        candidates.for_each_candidate(&host, |i| {
-            let rule = &self.allow[i as usize];
-            if self.mode == Mode::Open || (rule.applies_to(self.mode, cx.client) && rule.is_live_at(cx.now)) {
-                rules.push(rule);
-            }
-            false
-        });
-        let decision = match (self.mode, rules.first()) {
-            (Mode::Open, _) => self.decision(Verdict::Allow, Reason::OpenMode, None, Some(&dest)),
-            (_, Some(rule)) => self.decision(Verdict::Allow, Reason::AllowedByRule, Some(rule), Some(&dest)),
-            (_, None) => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(&dest)),
-        };
-        if decision.blocks() {
-            self.emit(&decision);
-            return Admission {
-                decision,
-                admitted: Vec::new(),
-                dropped: Vec::new(),
-            };
-        }
-        let floor = self.mode != Mode::Open || self.floor;
-        let mut admitted = Vec::with_capacity(addrs.len());
-        let mut dropped = Vec::new();
-        for &addr in addrs {
-            let as_host = Host::Ip(crate::addr::canonical_ip(addr));
-            let mut why = None;
-            self.deny_index.for_each_candidate(&as_host, |i| {
-                let rule = &self.deny[i as usize];
-                if rule.is_live_at(cx.now) {
-                    why = Some(DropReason::DeniedByRule(rule.id.clone()));
-                }
-                why.is_some()
-            });
-            if why.is_none()
-                && floor
-                && let Some(special) = crate::addr::special_purpose(addr)
-            {
-                let in_resolves_to = rules
-                    .iter()
-                    .any(|r| r.resolves_to.iter().any(|n| crate::addr::net_contains(n, addr)));
-                let mut in_cidrs = false;
-                self.allow_index.for_each_candidate(&as_host, |i| {
-                    let rule = &self.allow[i as usize];
-                    in_cidrs = (self.mode == Mode::Open || rule.applies_to(self.mode, cx.client)) && rule.is_live_at(cx.now);
-                    in_cidrs
-                });
-                if !in_resolves_to && !in_cidrs {
-                    why = Some(DropReason::SpecialPurpose(special));
-                }
-            }
-            match why {
-                None => admitted.push(addr),
-                Some(why) => dropped.push(Dropped { addr, why }),
-            }
-        }
-        self.conclude(decision, addrs, admitted, dropped, false)
     }
 
     /// Why `addr` may not be used for `dest`, or `None` when it is admitted.
@@ -1031,29 +984,6 @@ id = "a"
         assert_eq!(d.reason(), Reason::RuleExpired);
         assert_eq!(d.rule().unwrap().id(), "a");
         let _ = SystemTime::now();
-    }
-
-    #[test]
-    fn name_admission_ignores_scheme_and_port_but_keeps_the_floor() {
-        let p = policy(
-            "version = 1\n[[allow]]\nid = \"db\"\nhosts = [\"db.example\"]\nschemes = [\"tcp\"]\nports = [5432]\nresolves_to = [\"10.20.0.0/16\"]\n\
-             [[allow]]\nid = \"web\"\nhosts = [\"*.example\"]\n\
-             [[deny]]\nid = \"no-meta\"\ncidrs = [\"169.254.169.254/32\"]\nschemes = [\"http\"]\nports = [80]\n",
-        );
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let cx = Context::now();
-        let a = p.admit_name("db.example", &[ip("10.20.1.1"), ip("10.21.0.1"), ip("8.8.8.8")], &cx);
-        assert_eq!(a.admitted(), &[ip("10.20.1.1"), ip("8.8.8.8")]);
-        assert_eq!(a.decision().rule().unwrap().id(), "db");
-        assert_eq!(a.decision().destination().unwrap().to_string(), "dns://db.example:0");
-        let a = p.admit_name("www.example", &[ip("169.254.169.254")], &cx);
-        assert_eq!(a.decision().reason(), Reason::ResolvedToForbiddenAddress);
-        assert_eq!(a.dropped()[0].why, DropReason::DeniedByRule("no-meta".into()));
-        let a = p.admit_name("other.test", &[ip("8.8.8.8")], &cx);
-        assert_eq!(a.decision().reason(), Reason::NoMatchingRule);
-        assert!(a.admitted().is_empty());
-        let a = p.admit_name("0x7f.1", &[ip("127.0.0.1"), ip("10.0.0.1")], &cx);
-        assert_eq!(a.admitted(), &[ip("127.0.0.1")]);
     }
 
     #[test]

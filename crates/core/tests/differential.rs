@@ -64,6 +64,8 @@ fn gen_policy(rng: &mut Rng) -> String {
                 "2001:db8::/32",
                 "::ffff:10.2.0.0/112",
                 "0.0.0.0/0",
+                "64:ff9b::/96",
+                "169.254.169.254/32",
             ]);
             cidrs.push(format!("\"{c}\""));
         }
@@ -111,11 +113,22 @@ fn gen_url(rng: &mut Rng) -> String {
                 "[::ffff:10.2.0.5]",
                 "8.8.8.8",
                 "0x7f.1",
+                // IPv4 embedded in IPv6: NAT64, 6to4, compatible, translated, ISATAP.
+                "[64:ff9b::a01:203]",
+                "[64:ff9b::a9fe:a9fe]",
+                "[2002:a9fe:a9fe::]",
+                "[::7f00:1]",
+                "[::ffff:0:a00:1]",
+                "[fe80::5efe:a00:1]",
             ])
             .to_string(),
         1 => format!("{}.", name(rng, 4)),
         2 => format!("{}..", name(rng, 4)),
-        3 => format!("*.{}", name(rng, 3)),
+        3 => match rng.next() % 3 {
+            0 => format!("*.{}", name(rng, 3)),
+            1 => format!("{}.*.{}", name(rng, 1), name(rng, 2)),
+            _ => format!("{}..{}", name(rng, 1), name(rng, 2)),
+        },
         4 => name(rng, 4).to_uppercase(),
         _ => name(rng, 5),
     };

@@ -8,9 +8,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use egress_policy_core::{Decision, Denied, Destination, SharedPolicy, redact_url};
+use std::cell::RefCell;
+
+use egress_policy_core::{Denied, SharedPolicy, redact_url};
 use reqwest::{IntoUrl, Method};
 
+use crate::check::{CURRENT, Checker, HopRefused, override_key};
 use crate::proxy::{self, ProxyScope, ProxySpec};
 use crate::resolver::{FilteringResolver, Lookup, SystemLookup};
 use crate::{BuildError, DEFAULT_MAX_REDIRECTS, Error};
@@ -19,39 +22,22 @@ use crate::{BuildError, DEFAULT_MAX_REDIRECTS, Error};
 /// checked against a live [`SharedPolicy`]. Cheap to clone (shares the pool).
 ///
 /// Built with [`EnforcedClient::builder`]; there is no way to get one without all
-/// of its checks.
+/// of its checks. `Debug` never shows proxy credentials.
 #[derive(Debug, Clone)]
 pub struct EnforcedClient {
     inner: reqwest::Client,
-    shared: Arc<Shared>,
+    checker: Arc<Checker>,
 }
 
-#[derive(Debug)]
-struct Shared {
-    policy: SharedPolicy,
-    client: Option<Arc<str>>,
-    proxies: Vec<ProxySpec>,
-}
-
-impl Shared {
-    /// Decides on a URL (request or redirect hop) and on the proxy that would
-    /// carry it. `Err` holds the blocking decision.
-    fn check(&self, url: &url::Url) -> Result<Decision, Denied> {
-        let decision = match Destination::from_url(url) {
-            Ok(dest) => self.policy.decide(&dest, self.client.as_deref()),
-            Err(_) => self.policy.decide_url(url.as_str(), self.client.as_deref()),
-        };
-        if decision.blocks() {
-            return Err(Denied::new(decision));
-        }
-        if let Some(proxy) = self.proxies.iter().find(|p| p.carries(url.scheme())) {
-            let via = self.policy.decide(&proxy.dest, self.client.as_deref());
-            if via.blocks() {
-                return Err(Denied::new(via));
-            }
-        }
-        Ok(decision)
-    }
+/// Checks `request` (and, behind a proxy, resolves and admits its target), then
+/// runs it with the decision scoped for the resolver and the redirect policy.
+pub(crate) async fn execute_checked(
+    checker: Arc<Checker>,
+    inner: reqwest::Client,
+    request: reqwest::Request,
+) -> Result<reqwest::Response, Error> {
+    let current = checker.preflight(request.url()).await?;
+    Ok(CURRENT.scope(RefCell::new(Some(current)), inner.execute(request)).await?)
 }
 
 impl EnforcedClient {
@@ -68,7 +54,7 @@ impl EnforcedClient {
 
     /// The live policy this client enforces.
     pub fn policy(&self) -> &SharedPolicy {
-        &self.shared.policy
+        &self.checker.policy
     }
 
     /// Starts a `GET` request.
@@ -104,11 +90,12 @@ impl EnforcedClient {
     }
 
     /// Decides on the request's URL (and the proxy that would carry it) before
-    /// anything is sent, then executes it. Redirect hops and lookups are checked
-    /// inside reqwest by the redirect policy and resolver this client installed.
+    /// anything is sent, then executes it. Behind a proxy, the target's name is
+    /// first resolved and admitted here (the proxy would resolve it out of sight).
+    /// Redirect hops and lookups are checked inside reqwest by the redirect
+    /// policy and resolver this client installed, under the decision made here.
     pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, Error> {
-        self.shared.check(request.url())?;
-        Ok(self.inner.execute(request).await?)
+        execute_checked(self.checker.clone(), self.inner.clone(), request).await
     }
 }
 
@@ -122,11 +109,7 @@ impl tower_service::Service<reqwest::Request> for EnforcedClient {
     }
 
     fn call(&mut self, request: reqwest::Request) -> Self::Future {
-        if let Err(denied) = self.shared.check(request.url()) {
-            return Box::pin(std::future::ready(Err(Error::from(denied))));
-        }
-        let inner = self.inner.clone();
-        Box::pin(async move { Ok(inner.execute(request).await?) })
+        Box::pin(execute_checked(self.checker.clone(), self.inner.clone(), request))
     }
 }
 
@@ -198,9 +181,10 @@ pub struct Builder {
     inner: reqwest::ClientBuilder,
     max_redirects: usize,
     lookup: Arc<dyn Lookup>,
-    overrides: HashMap<String, Vec<IpAddr>>,
+    overrides: HashMap<Box<str>, Vec<IpAddr>>,
     explicit_proxies: Vec<(ProxyScope, String)>,
     env: Option<EnvSource>,
+    trust_proxy_resolution: bool,
 }
 
 impl std::fmt::Debug for Builder {
@@ -213,6 +197,7 @@ impl std::fmt::Debug for Builder {
                 &self.explicit_proxies.iter().map(|(s, u)| (s, redact_url(u))).collect::<Vec<_>>(),
             )
             .field("env_proxies", &self.env.is_some())
+            .field("trust_proxy_resolution", &self.trust_proxy_resolution)
             .finish_non_exhaustive()
     }
 }
@@ -229,6 +214,7 @@ impl Builder {
             overrides: HashMap::new(),
             explicit_proxies: Vec::new(),
             env: Some(Box::new(|name| std::env::var(name).ok())),
+            trust_proxy_resolution: false,
         }
     }
 
@@ -256,15 +242,14 @@ impl Builder {
     /// through admission like any answer, so an override cannot smuggle a
     /// forbidden address.
     pub fn resolve(mut self, domain: &str, addrs: &[IpAddr]) -> Self {
-        self.overrides
-            .entry(domain.trim_end_matches('.').to_ascii_lowercase())
-            .or_default()
-            .extend_from_slice(addrs);
+        self.overrides.entry(override_key(domain)).or_default().extend_from_slice(addrs);
         self
     }
 
     /// Sends all traffic through `proxy`. The policy must allow the proxy itself;
-    /// the target is still decided on every request and hop.
+    /// the target is still decided on every request and hop, and its name is
+    /// resolved and admitted here before the request goes to the proxy (see
+    /// [`Builder::danger_trust_proxy_resolution`]).
     pub fn proxy_all(mut self, proxy: &str) -> Self {
         self.explicit_proxies.push((ProxyScope::All, proxy.to_string()));
         self
@@ -277,6 +262,28 @@ impl Builder {
     /// Sends `https` traffic through `proxy` (see [`Builder::proxy_all`]).
     pub fn proxy_https(mut self, proxy: &str) -> Self {
         self.explicit_proxies.push((ProxyScope::Https, proxy.to_string()));
+        self
+    }
+
+    /// **Trusts the proxy's own name resolution**: targets behind a proxy are no
+    /// longer resolved and admitted locally before the request is sent.
+    ///
+    /// By default, a request through a proxy first resolves the target's name
+    /// here and runs connect-time admission on the answer, exactly as a direct
+    /// request would: a target allowed by name but resolving to
+    /// `169.254.169.254` is denied (`resolved_to_forbidden_address`) and never
+    /// reaches the proxy. Even then the proxy resolves the name again itself,
+    /// and may get another answer (a rebinding DNS server can tell the two
+    /// lookups apart); the proxy must enforce its own floor to close that gap.
+    ///
+    /// Call this only when the proxy is the enforcement point for addresses (it
+    /// refuses private and metadata destinations itself), or when the client
+    /// cannot resolve the target names (an air-gapped host whose only way out is
+    /// the proxy). Then the proxy's decision on the address is the only one. It
+    /// also lets redirect hops through the proxy go to new names, which are
+    /// otherwise refused (they cannot be resolved from reqwest's redirect policy).
+    pub fn danger_trust_proxy_resolution(mut self) -> Self {
+        self.trust_proxy_resolution = true;
         self
     }
 
@@ -336,27 +343,40 @@ impl Builder {
 
     /// Builds the enforced client.
     pub fn build(self) -> Result<EnforcedClient, BuildError> {
-        let (inner, shared) = self.assemble()?;
-        Ok(EnforcedClient {
-            inner,
-            shared: Arc::new(shared),
-        })
+        let (inner, checker) = self.assemble()?;
+        Ok(EnforcedClient { inner, checker })
     }
 
-    /// Builds the plain `reqwest::Client` with the resolver, redirect policy and
-    /// proxy stance installed, **without** the request-level check: for
-    /// reqwest-middleware users, who add that check with
-    /// `EnforceMiddleware` (feature `middleware`). Without it, IP-literal URLs
-    /// and pooled connections after a policy swap are not checked.
-    pub fn build_for_middleware(self) -> Result<reqwest::Client, BuildError> {
-        Ok(self.assemble()?.0)
+    /// Builds the pieces for reqwest-middleware users: the plain
+    /// `reqwest::Client` with the resolver, redirect policy and proxy stance
+    /// installed, and the [`EnforceMiddleware`](crate::EnforceMiddleware) that
+    /// makes the request-level check. Both are needed: the client's resolver
+    /// refuses every lookup that no [`EnforceMiddleware`](crate::EnforceMiddleware)
+    /// decided, so a client used without it fails closed.
+    ///
+    /// ```no_run
+    /// use egress_policy_core::{Policy, SharedPolicy};
+    /// use egress_policy_reqwest::Builder;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let policy = SharedPolicy::new(Policy::from_path("policy.toml")?);
+    /// let (client, enforce) = Builder::new(policy).build_for_middleware()?;
+    /// let client = reqwest_middleware::ClientBuilder::new(client).with(enforce).build();
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "middleware")]
+    pub fn build_for_middleware(self) -> Result<(reqwest::Client, crate::EnforceMiddleware), BuildError> {
+        let (inner, checker) = self.assemble()?;
+        Ok((inner, crate::EnforceMiddleware::new(checker)))
     }
 
-    fn assemble(self) -> Result<(reqwest::Client, Shared), BuildError> {
+    fn assemble(self) -> Result<(reqwest::Client, Arc<Checker>), BuildError> {
         let client = self.client.clone();
         let mut proxies = Vec::new();
         for (scope, url) in &self.explicit_proxies {
-            let spec = ProxySpec::parse(*scope, url, false)?;
+            let spec = ProxySpec::parse(*scope, url, None)?;
             let decision = self.policy.decide(&spec.dest, client.as_deref());
             if decision.blocks() {
                 return Err(BuildError::ProxyDenied {
@@ -369,42 +389,38 @@ impl Builder {
         if let Some(var) = &self.env {
             proxies.extend(proxy::from_env(var.as_ref(), &self.policy, client.as_deref()));
         }
-
-        let resolver = FilteringResolver {
-            policy: self.policy.clone(),
-            client: client.clone(),
+        let checker = Arc::new(Checker {
+            policy: self.policy,
+            client,
+            proxies,
             lookup: self.lookup,
             overrides: self.overrides,
-        };
-        let hops = Arc::new(Shared {
-            policy: self.policy.clone(),
-            client: client.clone(),
-            proxies: proxies.clone(),
+            trust_proxy_resolution: self.trust_proxy_resolution,
         });
+        let resolver = FilteringResolver { checker: checker.clone() };
+        let hops = checker.clone();
         let max = self.max_redirects;
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() > max {
                 return attempt.error(TooManyRedirects(max));
             }
-            match hops.check(attempt.url()) {
-                Ok(_) => attempt.follow(),
-                Err(denied) => attempt.error(denied),
+            match hops.hop(attempt.url()) {
+                Ok(current) => {
+                    // The resolver admits the hop's lookups under the hop's decision.
+                    let _ = CURRENT.try_with(|c| *c.borrow_mut() = Some(current));
+                    attempt.follow()
+                }
+                Err(HopRefused::Denied(denied)) => attempt.error(denied),
+                Err(refused) => attempt.error(refused),
             }
         });
         // Our settings last: they override anything `danger_configure` set for them.
         let mut builder = self.inner.no_proxy().redirect(redirect).dns_resolver(Arc::new(resolver));
-        for spec in &proxies {
+        for spec in &checker.proxies {
             builder = builder.proxy(spec.to_reqwest()?);
         }
         let inner = builder.build().map_err(BuildError::Reqwest)?;
-        Ok((
-            inner,
-            Shared {
-                policy: self.policy,
-                client,
-                proxies,
-            },
-        ))
+        Ok((inner, checker))
     }
 }
 

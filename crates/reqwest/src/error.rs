@@ -19,6 +19,8 @@ pub struct Error {
 enum Kind {
     Denied(Denied),
     Reqwest(reqwest::Error),
+    /// Resolving a target locally before handing it to a proxy failed.
+    Lookup(std::io::Error),
 }
 
 impl Error {
@@ -28,6 +30,7 @@ impl Error {
         match &self.kind {
             Kind::Denied(d) => Some(d),
             Kind::Reqwest(e) => find_denied(e),
+            Kind::Lookup(_) => None,
         }
     }
 
@@ -35,14 +38,28 @@ impl Error {
     pub fn reqwest(&self) -> Option<&reqwest::Error> {
         match &self.kind {
             Kind::Reqwest(e) => Some(e),
-            Kind::Denied(_) => None,
+            Kind::Denied(_) | Kind::Lookup(_) => None,
         }
     }
 }
 
+/// reqwest's errors carry the request URL and print it (userinfo, query and
+/// fragment included): it is removed here, so no error of this crate holds a
+/// secret from a URL.
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
-        Error { kind: Kind::Reqwest(e) }
+        Error {
+            kind: Kind::Reqwest(e.without_url()),
+        }
+    }
+}
+
+impl From<crate::check::Refused> for Error {
+    fn from(r: crate::check::Refused) -> Self {
+        match r {
+            crate::check::Refused::Denied(d) => Error { kind: Kind::Denied(d) },
+            crate::check::Refused::Lookup(e) => Error { kind: Kind::Lookup(e) },
+        }
     }
 }
 
@@ -56,6 +73,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Denied(d) => fmt::Display::fmt(d, f),
+            Kind::Lookup(e) => write!(f, "egress-policy: resolving the target before sending it to the proxy: {e}"),
             Kind::Reqwest(e) => {
                 fmt::Display::fmt(e, f)?;
                 if f.alternate() {
@@ -75,6 +93,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             Kind::Denied(_) => None,
+            Kind::Lookup(e) => Some(e),
             Kind::Reqwest(e) => std::error::Error::source(e),
         }
     }

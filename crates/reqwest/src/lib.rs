@@ -9,16 +9,40 @@
 //! |---|---|
 //! | the request URL (names, IP literals, pooled connections after a policy swap, targets behind a proxy) | a request-level check before anything is sent ([`EnforcedClient::execute`]) |
 //! | every redirect hop | a custom redirect policy deciding each hop, with its own hop limit |
-//! | every name lookup (targets, redirect hops, proxy names) | a filtering resolver: admission on every answer, connect only to admitted addresses |
+//! | every name lookup (targets, redirect hops, proxy names) | a filtering resolver: admission on every answer under the decision of the request in flight, connect only to admitted addresses |
 //! | `resolve()` overrides | offered by [`Builder::resolve`] only, and admitted like any answer |
 //! | proxies (environment or explicit) | used only when the policy allows the proxy itself; re-checked per request |
+//! | targets behind a proxy | resolved and admitted locally before the request goes to the proxy (opt out with [`Builder::danger_trust_proxy_resolution`]) |
 //!
-//! reqwest's resolver sees only a name, not the scheme or port, so lookups are
-//! admitted with [`Policy::admit_name`](egress_policy_core::Policy::admit_name):
-//! the exact scheme, host and port were decided on the request (or hop) just
-//! before.
+//! ## One admission semantics
 //!
-//! # Example
+//! reqwest's resolver sees only a name, not the scheme, port or client that
+//! admission depends on. So the request-level check (and the redirect policy, at
+//! every hop) leaves its decision in a task-local scoped over reqwest's future,
+//! and the resolver admits each answer under exactly that decision with
+//! [`Policy::admit_decided`](egress_policy_core::Policy::admit_decided): the
+//! addresses a request connects to are the ones
+//! [`Policy::admit`](egress_policy_core::Policy::admit) computes for the same
+//! scheme, host, port, client and instant. The resolver decides **before** it
+//! looks anything up: a lookup for a name no check decided (a client used
+//! outside [`EnforcedClient`] or [`EnforceMiddleware`]), or for a name the policy
+//! now denies, is refused and no DNS query leaves the process.
+//!
+//! ## Proxies
+//!
+//! A proxy resolves the target's name itself, where no resolver of ours sees
+//! the answer. By default the client therefore resolves the target here first
+//! (same lookup, same overrides) and runs admission on the answer: a target
+//! allowed by name that resolves to a forbidden address is denied before the
+//! proxy is contacted. What remains is a time-of-check gap: the proxy's own
+//! lookup may return another answer than ours (a DNS server that answers
+//! differently on the second query). Only the proxy can close it, by enforcing
+//! a private floor of its own. A redirect hop through a proxy to a name that the
+//! request has not resolved yet cannot be resolved from reqwest's (synchronous)
+//! redirect policy and is refused; request the new URL yourself, or opt into
+//! [`Builder::danger_trust_proxy_resolution`].
+//!
+//! //! # Example
 //!
 //! ```no_run
 //! use egress_policy_core::{Policy, SharedPolicy};
@@ -48,7 +72,16 @@
 //!   win, but `resolve()` overrides set there bypass admission.
 //! - NO_PROXY exemptions are not evaluated by the per-request proxy check: when
 //!   a configured proxy for the target's scheme becomes denied, requests fail
-//!   even if NO_PROXY would have sent them direct (fail closed).
+//!   even if NO_PROXY would have sent them direct (fail closed). `NO_PROXY` is
+//!   read from the same source as the proxy variables
+//!   ([`Builder::env_proxies_from`]).
+//! - Connections pooled under an earlier policy are reused for a host the new
+//!   policy still allows by name: the request is decided again, but the address
+//!   the pooled connection went to was admitted under the old policy. Lower
+//!   [`Builder::pool_idle_timeout`] where reloads must take effect on addresses
+//!   at once.
+//! - Errors never carry the request URL (reqwest's `without_url`): userinfo,
+//!   query strings and fragments stay out of logs.
 //!
 //! # Supported Rust versions
 //!
@@ -56,6 +89,7 @@
 
 #![forbid(unsafe_code)]
 
+mod check;
 mod client;
 mod error;
 #[cfg(feature = "middleware")]

@@ -2,63 +2,69 @@
 
 use std::sync::Arc;
 
-use egress_policy_core::{Denied, Destination, SharedPolicy};
+use std::cell::RefCell;
+
+use egress_policy_core::Denied;
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next, Result};
 
-/// The request-level check for reqwest-middleware stacks.
-///
-/// This is **one** of the pieces: combine it with a client from
-/// [`Builder::build_for_middleware`](crate::Builder::build_for_middleware), which
-/// installs the filtering resolver, the redirect policy (reqwest-middleware does
-/// not see redirect hops) and the proxy stance:
+use crate::check::{CURRENT, Checker, Refused};
+
+/// The request-level check for reqwest-middleware stacks, made by
+/// [`Builder::build_for_middleware`](crate::Builder::build_for_middleware)
+/// together with the client it belongs to:
 ///
 /// ```no_run
 /// use egress_policy_core::{Policy, SharedPolicy};
-/// use egress_policy_reqwest::{Builder, EnforceMiddleware};
+/// use egress_policy_reqwest::Builder;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let policy = SharedPolicy::new(Policy::from_path("policy.toml")?);
-/// let client = reqwest_middleware::ClientBuilder::new(Builder::new(policy.clone()).build_for_middleware()?)
-///     .with(EnforceMiddleware::new(policy))
-///     .build();
+/// let (client, enforce) = Builder::new(policy).client_name("billing").build_for_middleware()?;
+/// let client = reqwest_middleware::ClientBuilder::new(client).with(enforce).build();
 /// # let _ = client;
 /// # Ok(())
 /// # }
 /// ```
 ///
+/// It makes the same checks as [`EnforcedClient`](crate::EnforcedClient): the
+/// request and the proxy carrying it (re-decided on every request, so a policy
+/// swap applies at once), local admission of targets behind a proxy, and the
+/// decision handed to the client's resolver and redirect policy. The client's
+/// resolver refuses lookups no `EnforceMiddleware` decided, so using the client
+/// without it fails closed.
+///
 /// A denial is `reqwest_middleware::Error::Middleware`; find it with
-/// [`find_denied_middleware`] (reqwest-middleware's errors hide it from a plain
-/// `source()` walk).
+/// [`find_denied_middleware`]. reqwest errors passing through it lose their URL
+/// (which may hold credentials or tokens).
 #[derive(Debug, Clone)]
 pub struct EnforceMiddleware {
-    policy: SharedPolicy,
-    client: Option<Arc<str>>,
+    checker: Arc<Checker>,
 }
 
 impl EnforceMiddleware {
-    /// Checks every request against `policy`, as an unnamed client.
-    pub fn new(policy: SharedPolicy) -> Self {
-        EnforceMiddleware { policy, client: None }
-    }
-    /// Decides as the client `name`; use the same name as the client's builder.
-    pub fn client_name(mut self, name: impl Into<Arc<str>>) -> Self {
-        self.client = Some(name.into());
-        self
+    pub(crate) fn new(checker: Arc<Checker>) -> Self {
+        EnforceMiddleware { checker }
     }
 }
 
 #[async_trait::async_trait]
 impl Middleware for EnforceMiddleware {
     async fn handle(&self, req: reqwest::Request, extensions: &mut Extensions, next: Next<'_>) -> Result<reqwest::Response> {
-        let decision = match Destination::from_url(req.url()) {
-            Ok(dest) => self.policy.decide(&dest, self.client.as_deref()),
-            Err(_) => self.policy.decide_url(req.url().as_str(), self.client.as_deref()),
+        let current = match self.checker.preflight(req.url()).await {
+            Ok(current) => current,
+            Err(Refused::Denied(denied)) => return Err(reqwest_middleware::Error::middleware(denied)),
+            Err(Refused::Lookup(e)) => {
+                return Err(reqwest_middleware::Error::middleware(crate::Error::from(Refused::Lookup(e))));
+            }
         };
-        if decision.blocks() {
-            return Err(reqwest_middleware::Error::middleware(Denied::new(decision)));
-        }
-        next.run(req, extensions).await
+        CURRENT
+            .scope(RefCell::new(Some(current)), next.run(req, extensions))
+            .await
+            .map_err(|e| match e {
+                reqwest_middleware::Error::Reqwest(e) => reqwest_middleware::Error::Reqwest(e.without_url()),
+                other => other,
+            })
     }
 }
 

@@ -22,18 +22,29 @@ impl ProxyScope {
     }
 }
 
-/// A configured proxy.
-#[derive(Debug, Clone)]
+/// A configured proxy. `Debug` shows it without credentials.
+#[derive(Clone)]
 pub(crate) struct ProxySpec {
     pub(crate) scope: ProxyScope,
+    /// The proxy URL as configured: may hold `user:password`. Never logged.
     pub(crate) url: String,
     pub(crate) dest: Destination,
-    /// From the environment: honour NO_PROXY.
-    pub(crate) from_env: bool,
+    /// From the environment: the `NO_PROXY` value read from the same source.
+    pub(crate) no_proxy: Option<String>,
+}
+
+impl std::fmt::Debug for ProxySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxySpec")
+            .field("scope", &self.scope)
+            .field("url", &redact_url(&self.url))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
 }
 
 impl ProxySpec {
-    pub(crate) fn parse(scope: ProxyScope, url: &str, from_env: bool) -> Result<ProxySpec, BuildError> {
+    pub(crate) fn parse(scope: ProxyScope, url: &str, no_proxy: Option<String>) -> Result<ProxySpec, BuildError> {
         // Like reqwest, a proxy without a scheme is http.
         let full = if url.contains("://") {
             url.to_string()
@@ -48,7 +59,7 @@ impl ProxySpec {
             scope,
             url: full,
             dest,
-            from_env,
+            no_proxy,
         })
     }
 
@@ -62,10 +73,11 @@ impl ProxySpec {
             proxy: redact_url(&self.url),
             message: e.to_string(),
         })?;
-        Ok(if self.from_env {
-            proxy.no_proxy(reqwest::NoProxy::from_env())
-        } else {
-            proxy
+        // NO_PROXY from the same source as the proxy variables (not necessarily
+        // the process environment: `Builder::env_proxies_from`).
+        Ok(match self.no_proxy.as_deref() {
+            Some(list) => proxy.no_proxy(reqwest::NoProxy::from_string(list)),
+            None => proxy,
         })
     }
 
@@ -79,6 +91,8 @@ impl ProxySpec {
 /// with a WARN event; unparsable ones too.
 pub(crate) fn from_env(var: &dyn Fn(&str) -> Option<String>, policy: &SharedPolicy, client: Option<&str>) -> Vec<ProxySpec> {
     let mut out = Vec::new();
+    // Like reqwest: NO_PROXY, else no_proxy; an empty value exempts nothing.
+    let no_proxy = Some(["NO_PROXY", "no_proxy"].iter().find_map(|n| var(n)).unwrap_or_default());
     for (names, scope) in [
         (["HTTP_PROXY", "http_proxy"], ProxyScope::Http),
         (["HTTPS_PROXY", "https_proxy"], ProxyScope::Https),
@@ -87,7 +101,7 @@ pub(crate) fn from_env(var: &dyn Fn(&str) -> Option<String>, policy: &SharedPoli
         let Some(value) = names.iter().find_map(|n| var(n)).filter(|v| !v.trim().is_empty()) else {
             continue;
         };
-        match ProxySpec::parse(scope, value.trim(), true) {
+        match ProxySpec::parse(scope, value.trim(), no_proxy.clone()) {
             Ok(spec) => {
                 let decision = policy.decide(&spec.dest, client);
                 if decision.blocks() {

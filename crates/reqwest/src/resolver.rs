@@ -1,13 +1,13 @@
 //! The filtering resolver: admission on every answer (DESIGN.md §3.4).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use egress_policy_core::{Context, Denied, SharedPolicy};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::check::{Checker, LookupRefused};
 
 /// A future of looked-up addresses.
 pub type LookupFuture = Pin<Box<dyn Future<Output = std::io::Result<Vec<IpAddr>>> + Send>>;
@@ -40,35 +40,40 @@ where
     }
 }
 
+/// reqwest's resolver: admits every answer under the decision the request (or
+/// redirect hop) in flight was given, and looks up nothing that decision does
+/// not cover.
 pub(crate) struct FilteringResolver {
-    pub(crate) policy: SharedPolicy,
-    pub(crate) client: Option<Arc<str>>,
-    pub(crate) lookup: Arc<dyn Lookup>,
-    /// `Builder::resolve` overrides (canonical lower-case name → addresses); admitted like lookups.
-    pub(crate) overrides: HashMap<String, Vec<IpAddr>>,
+    pub(crate) checker: Arc<Checker>,
 }
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Resolve for FilteringResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy.clone();
-        let client = self.client.clone();
+        let checker = self.checker.clone();
         let name = name.as_str().to_string();
-        let answer: LookupFuture = match self.overrides.get(&name.to_ascii_lowercase()) {
-            Some(addrs) => {
-                let addrs = addrs.clone();
-                Box::pin(async move { Ok(addrs) })
-            }
-            None => self.lookup.lookup(&name),
-        };
+        // Decide before any lookup (read now, inside the request's task): a name
+        // the request did not decide, or that is now denied, is never queried.
+        let decided = checker.decisions_for(&name);
         Box::pin(async move {
-            let ips = answer.await?;
-            let cx = Context::at(policy.now()).with_client(client.as_deref());
-            let admission = policy.load().admit_name(&name, &ips, &cx);
-            policy.record_admission(&admission, client.as_deref());
-            if admission.decision().blocks() {
-                return Err(Box::new(Denied::new(admission.decision().clone())) as Box<dyn std::error::Error + Send + Sync>);
+            let decisions = decided.map_err(|e| -> BoxError {
+                match e {
+                    LookupRefused::Denied(denied) => Box::new(denied),
+                    other => Box::new(other),
+                }
+            })?;
+            let ips = checker.addresses_of(&name).await?;
+            let mut admitted = ips.clone();
+            for decision in &decisions {
+                let ok = checker.admit(decision, &ips).map_err(|denied| -> BoxError { Box::new(denied) })?;
+                admitted.retain(|a| ok.contains(a));
             }
-            let addrs: Addrs = Box::new(admission.admitted().to_vec().into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            if admitted.is_empty() {
+                // Two decisions (target and proxy share the name) that admit disjoint sets.
+                return Err(Box::new(LookupRefused::NotDecided(name.into())) as BoxError);
+            }
+            let addrs: Addrs = Box::new(admitted.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(addrs)
         })
     }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use egress_policy_core::{Policy, Reason, SharedPolicy};
-use egress_policy_reqwest::{BuildError, Builder, EnforceMiddleware, EnforcedClient, LookupFuture, find_denied_middleware};
+use egress_policy_reqwest::{BuildError, Builder, EnforcedClient, LookupFuture, find_denied_middleware};
 use egress_policy_testkit::{CountingServer, LogCapture};
 
 fn shared(src: &str) -> SharedPolicy {
@@ -266,9 +266,8 @@ async fn reqwest_middleware_users_get_the_same_checks() {
         "version = 1\n{}",
         allow_port("redirector", "127.0.0.1/32", redirector.port())
     ));
-    let client = reqwest_middleware::ClientBuilder::new(Builder::new(p.clone()).no_env_proxies().build_for_middleware().unwrap())
-        .with(EnforceMiddleware::new(p))
-        .build();
+    let (client, enforce) = Builder::new(p).no_env_proxies().build_for_middleware().unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(client).with(enforce).build();
     let e = client.get(up.url("/")).send().await.unwrap_err();
     assert_eq!(find_denied_middleware(&e).unwrap().decision().reason(), Reason::PortNotAllowed);
     let e = client.get(redirector.url("/")).send().await.unwrap_err();

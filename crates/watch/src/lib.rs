@@ -81,6 +81,9 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 
 /// The default debounce: events closer together than this are one reload.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
+/// The default quiet period: a file is read only once it has not changed for
+/// this long (see [`Builder::quiet_period`]).
+pub const DEFAULT_QUIET_PERIOD: Duration = Duration::from_secs(1);
 /// The default fallback re-read interval.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -182,6 +185,7 @@ pub enum WatchError {
 pub struct Builder {
     path: PathBuf,
     debounce: Duration,
+    quiet: Duration,
     poll_interval: Option<Duration>,
     file_events: bool,
     shared: Option<SharedPolicy>,
@@ -191,6 +195,17 @@ impl Builder {
     /// Debounce window for file events (default 200 ms).
     pub fn debounce(mut self, window: Duration) -> Self {
         self.debounce = window;
+        self
+    }
+    /// How long the file must have been unchanged before it is read (default
+    /// 1 s), at start-up and on every reload, whatever triggered it. A file that
+    /// changed more recently is waited for; one that changes while it is read is
+    /// read again. This is what keeps a half-written file (a slow writer, a
+    /// shell appending with `>>`) from being applied: every pause of the writer
+    /// must be shorter than this. Writing the new file elsewhere and renaming it
+    /// over the path needs no such care.
+    pub fn quiet_period(mut self, quiet: Duration) -> Self {
+        self.quiet = quiet;
         self
     }
     /// Fallback re-read interval (default 30 s); `None` turns it off.
@@ -220,7 +235,7 @@ impl Builder {
             .filter(|d| !d.as_os_str().is_empty())
             .ok_or_else(|| WatchError::NoParent(path.clone()))?
             .to_path_buf();
-        let first = read_stable(&path)?;
+        let first = read_stable(&path, self.quiet)?;
         let shared = match self.shared {
             Some(shared) => {
                 if shared.load().digest() != first.digest() {
@@ -238,13 +253,14 @@ impl Builder {
             generation = current.generation(),
             digest = %current.digest(),
             mode = current.mode().as_str(),
-            sealed = current.mode().is_sealed(),
+            sealed = current.is_sealed(),
             "egress policy loaded"
         );
         drop(current);
 
         let inner = Arc::new(Inner {
             path,
+            quiet: self.quiet,
             shared,
             reloading: Mutex::new(()),
             subscribers: Mutex::new(Vec::new()),
@@ -324,6 +340,7 @@ fn worker_loop(inner: &Inner, rx: &Receiver<Msg>, debounce: Duration, poll: Opti
 
 /// Watches a policy file and keeps a [`SharedPolicy`] current. Dropping it stops
 /// its threads; the `SharedPolicy` keeps the last policy.
+#[must_use = "dropping the Watcher stops watching the file"]
 pub struct Watcher {
     inner: Arc<Inner>,
     notifier: Option<notify::RecommendedWatcher>,
@@ -342,6 +359,7 @@ impl fmt::Debug for Watcher {
 
 struct Inner {
     path: PathBuf,
+    quiet: Duration,
     shared: SharedPolicy,
     /// One reload at a time, whatever triggered it.
     reloading: Mutex<()>,
@@ -369,6 +387,7 @@ impl Watcher {
         Builder {
             path: path.as_ref().to_path_buf(),
             debounce: DEFAULT_DEBOUNCE,
+            quiet: DEFAULT_QUIET_PERIOD,
             poll_interval: Some(DEFAULT_POLL_INTERVAL),
             file_events: true,
             shared: None,
@@ -413,11 +432,11 @@ impl Inner {
     fn reload(&self, trigger: Trigger) -> Outcome {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         // Read what we need and let go of the guard before the (slow) file read.
-        let (old, old_mode) = {
+        let (old, old_mode, old_sealed) = {
             let current = self.shared.load();
-            (current.id(), current.mode())
+            (current.id(), current.mode(), current.is_sealed())
         };
-        let outcome = match read_stable(&self.path) {
+        let outcome = match read_stable(&self.path, self.quiet) {
             Err(error) => {
                 tracing::error!(
                     target: "egress_policy::reload",
@@ -435,7 +454,7 @@ impl Inner {
             }
             Ok(new) if new.digest() == old.digest => Outcome::Unchanged(old),
             Ok(new) => {
-                let new_mode = new.mode();
+                let (new_mode, new_enforcement, new_sealed) = (new.mode(), new.enforcement(), new.is_sealed());
                 let swap = self.shared.store(new);
                 tracing::info!(
                     target: "egress_policy::reload",
@@ -447,7 +466,9 @@ impl Inner {
                     digest = %swap.current.digest,
                     old_mode = old_mode.as_str(),
                     mode = new_mode.as_str(),
-                    sealed = new_mode.is_sealed(),
+                    enforcement = new_enforcement.as_str(),
+                    old_sealed,
+                    sealed = new_sealed,
                     "egress policy reloaded"
                 );
                 Outcome::Applied(swap)
@@ -467,21 +488,79 @@ impl Inner {
     }
 }
 
-/// Loads `path`, making sure the file did not change while it was read (a
-/// writer still at work): the size and modification time must be the same before
-/// and after, else it is read again (a few times, then the last read counts).
-fn read_stable(path: &Path) -> Result<Policy, LoadError> {
-    let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.len(), m.modified().ok()));
-    let mut attempts = 0;
-    loop {
-        let before = stamp(path);
+/// What identifies one version of the file: size, modification time and (on
+/// Unix) device and inode, so a rename over the path is a change too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    file: (u64, u64),
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let file = {
+        use std::os::unix::fs::MetadataExt as _;
+        (meta.dev(), meta.ino())
+    };
+    #[cfg(not(unix))]
+    let file = (0, 0);
+    Some(Stamp {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        file,
+    })
+}
+
+/// How many times a file that keeps changing is waited for before the read is
+/// given up (and, on reload, rejected: the last good policy stays).
+const STABLE_ATTEMPTS: u32 = 8;
+
+/// Loads `path` only once it is stable, so a torn or half-written file is never
+/// applied, even one whose prefix parses (an `open` policy whose deny rules are
+/// not written yet):
+///
+/// 1. the file must have been quiet for `quiet`: its modification time is at
+///    least `quiet` old, or its size, modification time and inode did not change
+///    over a wait of `quiet`;
+/// 2. it is read, and its size, modification time and inode must be the same
+///    after the read as before.
+///
+/// A file still changing after a few waits is an error (the last good policy
+/// stays). A writer that pauses for longer than `quiet` between two writes of one
+/// update cannot be told apart from a finished one: write the new file beside
+/// the old one and rename it over (what editors, `kubectl` and ConfigMap volumes
+/// do).
+fn read_stable(path: &Path, quiet: Duration) -> Result<Policy, LoadError> {
+    let mut waited_on: Option<Stamp> = None;
+    for _ in 0..STABLE_ATTEMPTS {
+        let Some(before) = stamp(path) else {
+            return Policy::from_path(path); // missing or unreadable: the loader's error says which
+        };
+        let age = before
+            .modified
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .unwrap_or(Duration::ZERO);
+        if age < quiet && waited_on != Some(before) {
+            // Too fresh: wait out the rest of the quiet period and look again.
+            waited_on = Some(before);
+            std::thread::sleep(quiet.saturating_sub(age).max(Duration::from_millis(1)));
+            continue;
+        }
         let result = Policy::from_path(path);
-        attempts += 1;
-        if before == stamp(path) || attempts == 3 {
+        if stamp(path) == Some(before) {
             return result;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        // Changed while it was read: start over.
+        waited_on = None;
     }
+    Err(LoadError::io(
+        path,
+        std::io::Error::other(format!(
+            "the file kept changing ({STABLE_ATTEMPTS} attempts, quiet period {quiet:?}); not applied"
+        )),
+    ))
 }
 
 fn absolute(path: &Path) -> PathBuf {

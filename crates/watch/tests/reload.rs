@@ -56,6 +56,7 @@ fn rejected(e: &ReloadEvent) -> bool {
 fn watch(path: &Path) -> Watcher {
     Watcher::builder(path)
         .debounce(Duration::from_millis(50))
+        .quiet_period(Duration::from_millis(300))
         .poll_interval(None)
         .start()
         .unwrap()
@@ -225,8 +226,10 @@ fn start_up_fails_without_a_good_policy() {
 #[test]
 fn concurrent_deciders_only_ever_see_policies_that_were_on_disk() {
     let (dir, path) = setup(A);
+    // Whole files renamed into place: no quiet period needed (see the torn-write test).
     let w = Watcher::builder(&path)
         .debounce(Duration::from_millis(10))
+        .quiet_period(Duration::ZERO)
         .poll_interval(Some(Duration::from_millis(5)))
         .start()
         .unwrap();
@@ -319,4 +322,40 @@ fn reading_the_file_does_not_trigger_more_reloads() {
     let _manual = rx.recv_timeout(BOUND).unwrap();
     let quiet = rx.recv_timeout(Duration::from_millis(800));
     assert!(quiet.is_err(), "reloads keep coming: {:?}", quiet.map(|e| e.outcome.to_string()));
+}
+
+/// A writer that truncates the file and appends the new policy line by line,
+/// pausing longer than the debounce (and the poll interval) between lines, as a
+/// slow `>>` script does. Several prefixes parse: the first lines alone are an
+/// `open` policy with no deny rule, which must never be applied. Only the
+/// complete file may be.
+#[test]
+fn a_file_written_line_by_line_is_never_applied_half_written() {
+    let (_dir, path) = setup(C);
+    let w = Watcher::builder(&path)
+        .debounce(Duration::from_millis(50))
+        .poll_interval(Some(Duration::from_millis(100)))
+        .quiet_period(Duration::from_millis(1000))
+        .start()
+        .unwrap();
+    let rx = w.subscribe();
+    let prefix_open = "version = 1\nmode = \"open\"\n";
+    assert!(Policy::from_toml_str(prefix_open).is_ok(), "the test needs a prefix that parses");
+    {
+        use std::io::Write as _;
+        let mut file = std::fs::File::create(&path).unwrap(); // truncates: an empty file first
+        for line in B.split_inclusive('\n') {
+            std::thread::sleep(Duration::from_millis(300));
+            file.write_all(line.as_bytes()).unwrap();
+            file.flush().unwrap();
+        }
+    }
+    let (event, _) = wait_for(&rx, applied_digest(digest(B)));
+    let Outcome::Applied(swap) = event.outcome else { unreachable!() };
+    assert_eq!(swap.current.generation, 2, "something was applied before the whole file");
+    assert!(w.policy().decide_url("https://a.example/", None).blocks());
+    // Nothing else was applied on the way: every event seen was not an applied swap.
+    while let Ok(e) = rx.try_recv() {
+        assert!(!matches!(e.outcome, Outcome::Applied(_)), "{}", e.outcome);
+    }
 }

@@ -53,7 +53,7 @@ where
 /// Stamps the headers from the policy in force now (read when the response is ready).
 pub(crate) fn stamp<B>(res: &mut Response<B>, policy: &SharedPolicy, identity: bool) {
     let current = policy.load();
-    let value = HeaderValue::from_static(if current.mode().is_sealed() { "true" } else { "false" });
+    let value = HeaderValue::from_static(if current.is_sealed() { "true" } else { "false" });
     let headers = res.headers_mut();
     headers.insert(SEALED_MODE, value);
     if identity {

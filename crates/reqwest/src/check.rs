@@ -1,0 +1,247 @@
+//! The request-level check and what it hands to the resolver below it.
+//!
+//! reqwest's resolver is called with a name only. Admission needs the decided
+//! scheme, port and client (a rule's `resolves_to` and the `cidrs` exemptions
+//! depend on them), so the check that decides a request (or a redirect hop)
+//! leaves its decisions in a task-local scoped over the request's future, and the
+//! resolver admits every answer under exactly those decisions with
+//! [`Policy::admit_decided`](egress_policy_core::Policy::admit_decided). A lookup
+//! that no decision covers is refused before any query is sent.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use egress_policy_core::{Context, Decision, Denied, Destination, Host, SharedPolicy};
+
+use crate::proxy::ProxySpec;
+use crate::resolver::Lookup;
+
+/// What was decided for the request (or redirect hop) in flight.
+#[derive(Debug, Clone)]
+pub(crate) struct Current {
+    /// The decision on the target (allowed, or not enforced).
+    pub(crate) target: Decision,
+    /// The decision on the proxy carrying it, if one does.
+    pub(crate) proxy: Option<Decision>,
+}
+
+tokio::task_local! {
+    /// Set by the request-level check around reqwest's future; replaced by the
+    /// redirect policy at every hop; read by the resolver.
+    pub(crate) static CURRENT: RefCell<Option<Current>>;
+}
+
+/// Everything a check needs: shared by the client, its redirect policy, its
+/// resolver and the middleware.
+pub(crate) struct Checker {
+    pub(crate) policy: SharedPolicy,
+    pub(crate) client: Option<Arc<str>>,
+    pub(crate) proxies: Vec<ProxySpec>,
+    pub(crate) lookup: Arc<dyn Lookup>,
+    /// `Builder::resolve` overrides (canonical name → addresses); admitted like lookups.
+    pub(crate) overrides: HashMap<Box<str>, Vec<IpAddr>>,
+    /// `Builder::danger_trust_proxy_resolution`: targets behind a proxy are not
+    /// resolved and admitted locally.
+    pub(crate) trust_proxy_resolution: bool,
+}
+
+impl std::fmt::Debug for Checker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checker")
+            .field("client", &self.client)
+            .field("proxies", &self.proxies)
+            .field("overrides", &self.overrides.len())
+            .field("trust_proxy_resolution", &self.trust_proxy_resolution)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a request was refused by the check, before or while resolving.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    Denied(Denied),
+    Lookup(std::io::Error),
+}
+
+impl Checker {
+    /// Decides on a URL (request or redirect hop) and on the proxy that would
+    /// carry it. Synchronous: no lookup.
+    pub(crate) fn decide(&self, url: &url::Url) -> Result<Current, Denied> {
+        let client = self.client.as_deref();
+        let target = match Destination::from_url(url) {
+            Ok(dest) => self.policy.decide(&dest, client),
+            Err(_) => self.policy.decide_url(url.as_str(), client),
+        };
+        if target.blocks() {
+            return Err(Denied::new(target));
+        }
+        let proxy = match self.proxies.iter().find(|p| p.carries(url.scheme())) {
+            Some(spec) => {
+                let via = self.policy.decide(&spec.dest, client);
+                if via.blocks() {
+                    return Err(Denied::new(via));
+                }
+                Some(via)
+            }
+            None => None,
+        };
+        Ok(Current { target, proxy })
+    }
+
+    /// Whether the target of `current` must be resolved and admitted here
+    /// because a proxy would otherwise resolve it unchecked.
+    fn needs_local_admission(&self, current: &Current) -> bool {
+        !self.trust_proxy_resolution
+            && current.proxy.is_some()
+            && matches!(current.target.destination().map(Destination::host), Some(Host::Name(_)))
+    }
+
+    /// [`Checker::decide`], then, when a proxy carries the request, resolves
+    /// the target's name locally and runs connect-time admission on the answer:
+    /// the proxy would resolve it itself, out of our sight. A target whose every
+    /// address is refused is denied (`resolved_to_forbidden_address`), as it
+    /// would be without a proxy.
+    pub(crate) async fn preflight(&self, url: &url::Url) -> Result<Current, Refused> {
+        let current = self.decide(url).map_err(Refused::Denied)?;
+        if self.needs_local_admission(&current) {
+            let addrs = self.addresses(&current.target).await.map_err(Refused::Lookup)?;
+            self.admit(&current.target, &addrs).map_err(Refused::Denied)?;
+        }
+        Ok(current)
+    }
+
+    /// A redirect hop, decided inside reqwest's redirect policy (synchronous).
+    /// A hop behind a proxy to a name not admitted earlier in this request cannot
+    /// be resolved here, so it is refused unless the proxy's resolution is trusted.
+    pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {
+        let current = self.decide(url).map_err(HopRefused::Denied)?;
+        if self.needs_local_admission(&current) {
+            let same_name = CURRENT
+                .try_with(|c| {
+                    c.borrow()
+                        .as_ref()
+                        .and_then(|prev| prev.target.destination().map(|d| d.host().clone()))
+                })
+                .ok()
+                .flatten();
+            let hop_host = current.target.destination().map(Destination::host);
+            if same_name.as_ref() != hop_host {
+                return Err(HopRefused::ProxiedNewName);
+            }
+        }
+        Ok(current)
+    }
+
+    /// The addresses of the target's name: the builder's override, else a lookup.
+    async fn addresses(&self, decision: &Decision) -> std::io::Result<Vec<IpAddr>> {
+        match decision.destination().map(Destination::host) {
+            Some(Host::Name(name)) => self.addresses_of(name).await,
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The addresses of `name`: the builder's override, else a lookup.
+    pub(crate) async fn addresses_of(&self, name: &str) -> std::io::Result<Vec<IpAddr>> {
+        match self.overrides.get(override_key(name).as_ref()) {
+            Some(addrs) => Ok(addrs.clone()),
+            None => self.lookup.lookup(name).await,
+        }
+    }
+
+    /// Connect-time admission of `addrs` under `decision` (re-decided first when
+    /// the policy changed since). Returns the admitted addresses.
+    pub(crate) fn admit(&self, decision: &Decision, addrs: &[IpAddr]) -> Result<Vec<IpAddr>, Denied> {
+        let current = self.policy.load();
+        let cx = Context::at(self.policy.now()).with_client(self.client.as_deref());
+        let admission = if decision.policy().generation == current.generation() {
+            current.admit_decided(decision.clone(), addrs, &cx)
+        } else {
+            match decision.destination() {
+                Some(dest) => current.admit(dest, addrs, &cx),
+                None => return Err(Denied::new(decision.clone())),
+            }
+        };
+        self.policy.record_admission(&admission, self.client.as_deref());
+        if admission.decision().blocks() {
+            return Err(Denied::new(admission.decision().clone()));
+        }
+        Ok(admission.admitted().to_vec())
+    }
+
+    /// The decisions a lookup of `name` serves in the request in flight: the
+    /// target's, the proxy's, or both when they share a name. Re-decided when the
+    /// policy changed since. `Err` before any lookup: no request in flight, a name
+    /// the request did not decide, or a name now denied.
+    pub(crate) fn decisions_for(&self, name: &str) -> Result<Vec<Decision>, LookupRefused> {
+        let current = CURRENT
+            .try_with(|c| c.borrow().clone())
+            .ok()
+            .flatten()
+            .ok_or_else(|| LookupRefused::NoRequest(name.into()))?;
+        let host = Host::parse(name).map_err(|_| LookupRefused::NotDecided(name.into()))?;
+        let served: Vec<Decision> = std::iter::once(current.target)
+            .chain(current.proxy)
+            .filter(|d| d.destination().map(Destination::host) == Some(&host))
+            .collect();
+        if served.is_empty() {
+            return Err(LookupRefused::NotDecided(name.into()));
+        }
+        let now = self.policy.load();
+        let mut out = Vec::with_capacity(served.len());
+        for d in served {
+            if d.policy().generation == now.generation() {
+                out.push(d);
+                continue;
+            }
+            // The policy was swapped since the check: decide again, before any lookup.
+            let Some(dest) = d.destination() else {
+                return Err(LookupRefused::NotDecided(name.into()));
+            };
+            let again = self.policy.decide(dest, self.client.as_deref());
+            if again.blocks() {
+                return Err(LookupRefused::Denied(Denied::new(again)));
+            }
+            out.push(again);
+        }
+        Ok(out)
+    }
+}
+
+/// Why a redirect hop was refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HopRefused {
+    #[error(transparent)]
+    Denied(Denied),
+    #[error(
+        "egress-policy: redirect through a proxy to a name this request has not admitted; \
+         its addresses cannot be checked from the redirect policy, so the hop is refused \
+         (request the new URL directly, or trust the proxy's resolution with \
+         `Builder::danger_trust_proxy_resolution`)"
+    )]
+    ProxiedNewName,
+}
+
+/// Why the resolver refused to look a name up.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LookupRefused {
+    #[error(transparent)]
+    Denied(Denied),
+    #[error(
+        "egress-policy: lookup of `{0}` outside an enforced request; refused (send requests through \
+         EnforcedClient, or add EnforceMiddleware to a reqwest-middleware client)"
+    )]
+    NoRequest(Box<str>),
+    #[error("egress-policy: lookup of `{0}`, a name the request in flight did not decide; refused")]
+    NotDecided(Box<str>),
+}
+
+/// The key of a `Builder::resolve` override: the canonical name, so `API.Example.`
+/// and `api.example` are one entry.
+pub(crate) fn override_key(name: &str) -> Box<str> {
+    match Host::parse(name) {
+        Ok(Host::Name(n)) => (*n).into(),
+        _ => name.to_ascii_lowercase().into(),
+    }
+}

@@ -1,0 +1,287 @@
+//! Regression tests for the seams between reqwest and the core decision: each
+//! one is an input that once made a real client connect where `Policy::admit`
+//! says no. Connections are counted on real listeners on 127.0.0.1; lookups by
+//! an injected table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the test failing
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use egress_policy_core::{Context, Destination, Policy, Reason, SharedPolicy};
+use egress_policy_reqwest::{Builder, EnforcedClient, LookupFuture, find_denied_middleware};
+use egress_policy_testkit::CountingServer;
+
+fn shared(src: &str) -> SharedPolicy {
+    SharedPolicy::new(Policy::from_toml_str(src).unwrap_or_else(|e| panic!("{e}\n{src}")))
+}
+
+/// A lookup table that counts the queries it answers.
+#[derive(Clone)]
+struct Table {
+    map: Arc<HashMap<String, Vec<IpAddr>>>,
+    lookups: Arc<AtomicUsize>,
+}
+
+impl Table {
+    fn new(entries: &[(&str, &[&str])]) -> Table {
+        Table {
+            map: Arc::new(
+                entries
+                    .iter()
+                    .map(|(n, a)| (n.to_string(), a.iter().map(|x| x.parse().unwrap()).collect()))
+                    .collect(),
+            ),
+            lookups: Arc::default(),
+        }
+    }
+    fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+    fn lookup(&self) -> impl Fn(&str) -> LookupFuture + Send + Sync + 'static {
+        let this = self.clone();
+        move |name: &str| {
+            this.lookups.fetch_add(1, Ordering::SeqCst);
+            let found = this.map.get(name).cloned();
+            let name = name.to_string();
+            Box::pin(async move { found.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, name)) })
+        }
+    }
+}
+
+fn reason(e: &egress_policy_reqwest::Error) -> Reason {
+    e.denied().unwrap_or_else(|| panic!("not denied: {e:#}")).decision().reason()
+}
+
+/// What `Policy::admit` says for `url` answering `addrs`, as the client `client`.
+fn oracle(p: &SharedPolicy, url: &str, addrs: &[&str], client: Option<&str>) -> (Reason, Vec<IpAddr>) {
+    let dest = Destination::parse_url(url).unwrap();
+    let addrs: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
+    let cx = Context::now().with_client(client);
+    let a = p.load().admit(&dest, &addrs, &cx);
+    (a.decision().reason(), a.admitted().to_vec())
+}
+
+/// Issue item 1: a `resolves_to` on another rule for the same name, but for
+/// another scheme and port, must not admit a private answer.
+#[tokio::test]
+async fn resolves_to_of_a_rule_for_another_port_does_not_admit() {
+    let up = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"a-web\"\nhosts = [\"svc.test\"]\nschemes = [\"http\"]\nports = [{port}]\n\
+         [[allow]]\nid = \"b-db\"\nhosts = [\"svc.test\"]\nschemes = [\"tcp\"]\nports = [5432]\nresolves_to = [\"127.0.0.0/8\"]\n",
+        port = up.port()
+    ));
+    let url = format!("http://svc.test:{}/", up.port());
+    assert_eq!(oracle(&p, &url, &["127.0.0.1"], None).0, Reason::ResolvedToForbiddenAddress);
+    let table = Table::new(&[("svc.test", &["127.0.0.1"])]);
+    let c = EnforcedClient::builder(p).no_env_proxies().lookup(table.lookup()).build().unwrap();
+    let e = c.get(&url).send().await.unwrap_err();
+    assert_eq!(reason(&e), Reason::ResolvedToForbiddenAddress);
+    assert_eq!(up.connections(), 0);
+}
+
+/// Issue item 1: the `cidrs` of an allow rule limited to another scheme and port
+/// must not exempt a resolved address from the floor.
+#[tokio::test]
+async fn cidrs_of_a_rule_for_another_port_do_not_admit() {
+    let up = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"a-web\"\nhosts = [\"svc.test\"]\nschemes = [\"http\"]\nports = [{port}]\n\
+         [[allow]]\nid = \"b-db\"\ncidrs = [\"127.0.0.0/8\"]\nschemes = [\"tcp\"]\nports = [5432]\n",
+        port = up.port()
+    ));
+    let url = format!("http://svc.test:{}/", up.port());
+    assert_eq!(oracle(&p, &url, &["127.0.0.1"], None).0, Reason::ResolvedToForbiddenAddress);
+    let table = Table::new(&[("svc.test", &["127.0.0.1"])]);
+    let c = EnforcedClient::builder(p).no_env_proxies().lookup(table.lookup()).build().unwrap();
+    let e = c.get(&url).send().await.unwrap_err();
+    assert_eq!(reason(&e), Reason::ResolvedToForbiddenAddress);
+    assert_eq!(up.connections(), 0);
+}
+
+/// Issue item 1: in open mode with `floor = true`, an expired rule, or a rule
+/// for another client, must not admit; the live rule for this client and port
+/// does, in `check` (the oracle) and in the client alike.
+#[tokio::test]
+async fn open_floor_admits_only_under_the_live_rule_for_this_client_and_port() {
+    let up = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\nmode = \"open\"\nfloor = true\n\
+         [[allow]]\nid = \"expired\"\nhosts = [\"old.test\"]\nschemes = [\"http\"]\nports = [{port}]\nresolves_to = [\"127.0.0.0/8\"]\nexpires = \"2020-01-01\"\n\
+         [[allow]]\nid = \"theirs\"\nhosts = [\"theirs.test\"]\nschemes = [\"http\"]\nports = [{port}]\nresolves_to = [\"127.0.0.0/8\"]\nclients = [\"other\"]\n\
+         [[allow]]\nid = \"ours\"\nhosts = [\"ours.test\"]\nschemes = [\"http\"]\nports = [{port}]\nresolves_to = [\"127.0.0.1/32\"]\n",
+        port = up.port()
+    ));
+    let table = Table::new(&[
+        ("old.test", &["127.0.0.1"]),
+        ("theirs.test", &["127.0.0.1"]),
+        ("ours.test", &["127.0.0.1"]),
+    ]);
+    let c = EnforcedClient::builder(p.clone())
+        .no_env_proxies()
+        .lookup(table.lookup())
+        .build()
+        .unwrap();
+    for name in ["old.test", "theirs.test"] {
+        let url = format!("http://{name}:{}/", up.port());
+        assert_eq!(
+            oracle(&p, &url, &["127.0.0.1"], None).0,
+            Reason::ResolvedToForbiddenAddress,
+            "{name}"
+        );
+        let e = c.get(&url).send().await.unwrap_err();
+        assert_eq!(reason(&e), Reason::ResolvedToForbiddenAddress, "{name}");
+    }
+    assert_eq!(up.connections(), 0);
+    let url = format!("http://ours.test:{}/", up.port());
+    let (why, admitted) = oracle(&p, &url, &["127.0.0.1"], None);
+    assert_eq!((why, admitted.len()), (Reason::OpenMode, 1));
+    assert_eq!(c.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(up.connections(), 1);
+}
+
+/// Issue item 4: a target allowed by name that resolves to the metadata address
+/// must not be fetched through an allowed proxy (which would resolve it itself).
+#[tokio::test]
+async fn targets_behind_a_proxy_are_admitted_locally_first() {
+    let proxy = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}]\n\
+         [[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\n",
+        proxy.port()
+    ));
+    let table = Table::new(&[("api.test", &["169.254.169.254"])]);
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
+
+    let c = EnforcedClient::builder(p.clone())
+        .no_env_proxies()
+        .proxy_http(&proxy_url)
+        .lookup(table.lookup())
+        .build()
+        .unwrap();
+    let e = c.get("http://api.test/latest/meta-data").send().await.unwrap_err();
+    assert_eq!(reason(&e), Reason::ResolvedToForbiddenAddress);
+    assert_eq!(proxy.connections(), 0, "the proxy was asked for a forbidden target");
+
+    // The same through environment proxies and reqwest-middleware.
+    let env = {
+        let url = proxy_url.clone();
+        move |name: &str| (name == "HTTP_PROXY").then(|| url.clone())
+    };
+    let (client, enforce) = Builder::new(p.clone())
+        .env_proxies_from(env)
+        .lookup(table.lookup())
+        .build_for_middleware()
+        .unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(client).with(enforce).build();
+    let e = client.get("http://api.test/").send().await.unwrap_err();
+    assert_eq!(
+        find_denied_middleware(&e).unwrap().decision().reason(),
+        Reason::ResolvedToForbiddenAddress
+    );
+    assert_eq!(proxy.connections(), 0);
+
+    // Trusting the proxy's resolution is an explicit opt-in.
+    let c = EnforcedClient::builder(p)
+        .no_env_proxies()
+        .proxy_http(&proxy_url)
+        .lookup(table.lookup())
+        .danger_trust_proxy_resolution()
+        .build()
+        .unwrap();
+    assert_eq!(c.get("http://api.test/").send().await.unwrap().status(), 200);
+    assert_eq!(proxy.connections(), 1);
+}
+
+/// A name the policy denies is never looked up: no DNS query leaves the
+/// process for it (a lookup is an exfiltration channel in sealed networks).
+#[tokio::test]
+async fn denied_names_cause_no_lookup() {
+    let p = shared("version = 1\n[[allow]]\nid = \"ok\"\nhosts = [\"ok.test\"]\nschemes = [\"http\"]\n");
+    let table = Table::new(&[("secret-data.evil.test", &["203.0.113.7"]), ("ok.test", &["127.0.0.1"])]);
+    let c = EnforcedClient::builder(p.clone())
+        .no_env_proxies()
+        .lookup(table.lookup())
+        .build()
+        .unwrap();
+    let e = c.get("http://secret-data.evil.test/").send().await.unwrap_err();
+    assert_eq!(reason(&e), Reason::NoMatchingRule);
+    assert_eq!(table.lookups(), 0);
+
+    // A client from `build_for_middleware` used without its middleware: no
+    // decision covers the lookup, so it is refused, without a query.
+    let (bare, _enforce) = Builder::new(p)
+        .no_env_proxies()
+        .lookup(table.lookup())
+        .build_for_middleware()
+        .unwrap();
+    let e = bare.get("http://ok.test/").send().await.unwrap_err();
+    let chain = format!("{:?}", anyhow_chain(&e));
+    assert!(chain.contains("outside an enforced request"), "{chain}");
+    assert_eq!(table.lookups(), 0);
+}
+
+fn anyhow_chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push(s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
+/// Issue item 7: no error or `Debug` output carries userinfo, query, fragment
+/// or proxy credentials.
+#[tokio::test]
+async fn errors_and_debug_output_carry_no_secrets() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed); // nothing listens there now: the connection is refused
+    let redirector = CountingServer::redirect(302, "http://denied.test/next?token=SECRET3#frag".into()).await;
+    let p = shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"lit\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{port}, {}]\n",
+        redirector.port()
+    ));
+    let c = EnforcedClient::builder(p.clone())
+        .no_env_proxies()
+        .proxy_https("http://proxyuser:PROXYPASS@127.0.0.1:1")
+        .build();
+    // The https proxy is not allowed: a build error, without the credentials.
+    let e = c.unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains("PROXYPASS"), "{shown}");
+
+    let p2 = shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"lit\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [1, {port}, {}]\n",
+        redirector.port()
+    ));
+    let c = EnforcedClient::builder(p2)
+        .no_env_proxies()
+        .proxy_https("http://proxyuser:PROXYPASS@127.0.0.1:1")
+        .build()
+        .unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("PROXYPASS") && !shown.contains("proxyuser"), "{shown}");
+
+    let secret_urls = [
+        format!("http://user:PASSWORD1@127.0.0.1:{port}/path?api_key=SECRET1#FRAG1"),
+        "http://user:PASSWORD2@denied.test/path?api_key=SECRET2#FRAG2".to_string(),
+        format!("http://user:PASSWORD4@127.0.0.1:{}/r?api_key=SECRET4#FRAG4", redirector.port()),
+    ];
+    for url in &secret_urls {
+        let e = c.get(url).send().await.unwrap_err();
+        let shown = format!("{e} | {e:#} | {e:?} | {:?}", anyhow_chain(&e));
+        for secret in ["PASSWORD", "SECRET", "FRAG", "frag", "token"] {
+            assert!(!shown.contains(secret), "{secret} in error for {url}: {shown}");
+        }
+    }
+}

@@ -36,10 +36,14 @@ impl<C> EnforceConnector<C> {
     }
 }
 
-/// `scheme://authority/` of a connector URI, for the WHATWG parser.
+/// `scheme://authority/` of a connector URI, for the WHATWG parser. Only `http`
+/// and `https` are judged: hyper-util's connectors connect any other scheme in
+/// plaintext to port 80 unless the URI names a port (a `wss://host/` URI goes to
+/// `host:80` without TLS), so a decision on it would not describe the
+/// connection. Anything else is refused (`invalid`).
 fn uri_destination(uri: &Uri) -> String {
     match (uri.scheme_str(), uri.authority()) {
-        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}/"),
+        (Some(scheme @ ("http" | "https")), Some(authority)) => format!("{scheme}://{authority}/"),
         _ => String::new(),
     }
 }

@@ -6,17 +6,29 @@
 //! - [`EnforceConnector`] wraps any `Service<Uri>` connector (`HttpConnector`,
 //!   hyper-rustls's `HttpsConnector`, ...). It decides on the scheme, host and port
 //!   of every new connection **before** calling the inner connector: this is the
-//!   catch-all for IP literals (which never reach a resolver), for redirects
-//!   followed by higher layers and for proxies configured below it.
+//!   catch-all for IP literals (which never reach a resolver) and for redirects
+//!   followed by higher layers. Only `http` and `https` URIs are accepted:
+//!   hyper-util connects any other scheme (`ws`, `wss`) in plaintext to port 80,
+//!   which a decision on `wss:443` would not describe, so they are refused as
+//!   `invalid` (WebSocket clients connect with `http`/`https` URIs and upgrade).
 //! - [`EnforceResolver`] wraps a hyper-util resolver (`Service<Name>`, e.g.
 //!   `GaiResolver`). It applies connect-time admission (DESIGN.md §3.4) to every
 //!   answer: addresses that are not admitted are dropped (and logged), and when
 //!   none remain the lookup fails with [`Denied`]. The connection goes only to
 //!   checked addresses, which stops DNS rebinding.
 //!
-//! The resolver learns the destination's scheme and port (which admission needs)
-//! from the [`EnforceConnector`] around it, through a task-local scoped over the
-//! connect future. Used on its own, it decides as `https` on port 443.
+//! The resolver admits under the connector's decision: it learns the
+//! destination's scheme, port and client (which admission needs) from the
+//! [`EnforceConnector`] around it, through a task-local scoped over the connect
+//! future, and admits each answer with
+//! [`Policy::admit_decided`](egress_policy_core::Policy::admit_decided), so the
+//! addresses connected to are exactly those
+//! [`Policy::admit`](egress_policy_core::Policy::admit) computes. It decides
+//! **before** it looks anything up, and refuses (without a query) a lookup with
+//! no connector above it, a lookup of a name other than the host the connector
+//! decided (a proxy or tunnel connector between the two: this crate does not
+//! admit proxies), and a name that a policy swapped in since the connector's
+//! decision denies.
 //!
 //! Pooled connections are reused without a new connect: pair the connector with
 //! the request-level `EnforcePolicyLayer` of `egress-policy-tower` (as

@@ -1,9 +1,10 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use egress_policy_core::{Context as DecisionContext, Denied, Destination, Scheme, SharedPolicy};
+use egress_policy_core::{Context as DecisionContext, Decision, Denied, Destination, Host, SharedPolicy};
 use hyper_util::client::legacy::connect::dns::Name;
 use tower_service::Service;
 
@@ -40,44 +41,78 @@ where
     }
 
     fn call(&mut self, name: Name) -> Self::Future {
-        let target = TARGET.try_with(ConnectTarget::clone).ok();
+        // Decide before any lookup: a name the connector did not decide, or one
+        // the policy (swapped since) now denies, is never queried.
+        let decision = match decide(&self.policy, &name, TARGET.try_with(ConnectTarget::clone).ok()) {
+            Ok(decision) => decision,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
         let policy = self.policy.clone();
-        let lookup = self.inner.call(name.clone());
+        let lookup = self.inner.call(name);
         Box::pin(async move {
             let answers: Vec<SocketAddr> = lookup.await.map_err(Into::into)?.collect();
-            admit(&policy, &name, target, answers)
+            admit(&policy, decision, answers)
         })
     }
 }
 
+/// The decision a lookup of `name` serves: the connector's, for exactly the
+/// name it decided on (re-decided when the policy changed since). `Err` when
+/// there is no connector above, the name is not the one the connector decided
+/// (a proxy connector between them), or the decision now blocks.
+fn decide(policy: &SharedPolicy, name: &Name, target: Option<ConnectTarget>) -> Result<(Decision, Option<Arc<str>>), BoxError> {
+    let Some(target) = target else {
+        return Err(Box::new(Unscoped::NoConnector(name.as_str().into())));
+    };
+    let dest = target.decision.destination().cloned();
+    let decided_host = dest.as_ref().map(Destination::host);
+    match Host::parse(name.as_str()) {
+        Ok(host) if Some(&host) == decided_host => {}
+        _ => return Err(Box::new(Unscoped::OtherName(name.as_str().into()))),
+    }
+    if target.decision.policy().generation == policy.load().generation() {
+        return Ok((target.decision, target.client));
+    }
+    let Some(dest) = dest else {
+        return Err(Box::new(Unscoped::OtherName(name.as_str().into())));
+    };
+    let again = policy.decide(&dest, target.client.as_deref());
+    if again.blocks() {
+        return Err(Box::new(Denied::new(again)));
+    }
+    Ok((again, target.client))
+}
+
+/// Why [`EnforceResolver`] refused to look a name up.
+#[derive(Debug, thiserror::Error)]
+enum Unscoped {
+    #[error(
+        "egress-policy: lookup of `{0}` with no EnforceConnector above the resolver; refused (the resolver \
+         admits answers under the connector's decision, and has none)"
+    )]
+    NoConnector(Box<str>),
+    #[error("egress-policy: lookup of `{0}`, which is not the host the connector decided on; refused")]
+    OtherName(Box<str>),
+}
+
 fn admit(
     policy: &SharedPolicy,
-    name: &Name,
-    target: Option<ConnectTarget>,
+    (decision, client): (Decision, Option<Arc<str>>),
     answers: Vec<SocketAddr>,
 ) -> Result<std::vec::IntoIter<SocketAddr>, BoxError> {
     let ips: Vec<_> = answers.iter().map(SocketAddr::ip).collect();
     let current = policy.load();
-    let admission = match target {
-        // The connector decided on this connection under the policy still in force.
-        Some(t) if t.decision.policy().generation == current.generation() => {
-            let cx = DecisionContext::at(policy.now()).with_client(t.client.as_deref());
-            current.admit_decided(t.decision, &ips, &cx)
-        }
-        // The policy changed since, or no connector above: decide again.
-        other => {
-            let (dest, client) = match other {
-                Some(t) => (t.decision.destination().cloned(), t.client),
-                None => (Destination::new(Scheme::Https, name.as_str(), 443).ok(), None),
-            };
-            let Some(dest) = dest else {
-                return Err(Box::new(Denied::new(current.decide_url(""))));
-            };
-            let cx = DecisionContext::at(policy.now()).with_client(client.as_deref());
-            current.admit(&dest, &ips, &cx)
+    let cx = DecisionContext::at(policy.now()).with_client(client.as_deref());
+    let admission = if decision.policy().generation == current.generation() {
+        current.admit_decided(decision, &ips, &cx)
+    } else {
+        // Swapped again during the lookup: decide and admit under the new policy.
+        match decision.destination() {
+            Some(dest) => current.admit(dest, &ips, &cx),
+            None => return Err(Box::new(Denied::new(decision))),
         }
     };
-    policy.record_admission(&admission, None);
+    policy.record_admission(&admission, client.as_deref());
     if admission.decision().blocks() {
         return Err(Box::new(Denied::new(admission.decision().clone())));
     }

@@ -188,3 +188,65 @@ async fn the_one_call_https_client_enforces() {
     assert_eq!(denied(&err).decision().reason(), Reason::NoMatchingRule);
     assert_eq!((up.connections(), other.connections()), (1, 0));
 }
+
+/// hyper-util connects a `wss://` URI in plaintext to port 80 (or the URI's
+/// port): a decision on `wss` would not describe that connection, so the
+/// connector refuses every scheme but `http` and `https`.
+#[tokio::test]
+async fn the_connector_refuses_schemes_hyper_would_connect_in_plaintext() {
+    use tower_service::Service as _;
+    let up = CountingServer::ok().await;
+    let policy = shared(&format!(
+        "version = 1\n[[allow]]\nid = \"ws\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"ws\", \"wss\"]\nports = [{}]\n",
+        up.port()
+    ));
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    let mut connector = EnforceConnector::new(http, policy);
+    for scheme in ["wss", "ws"] {
+        let uri: http::Uri = format!("{scheme}://127.0.0.1:{}/", up.port()).parse().unwrap();
+        let err = connector.call(uri).await.unwrap_err();
+        let denied = err.downcast_ref::<Denied>().unwrap_or_else(|| panic!("{err}"));
+        assert_eq!(denied.decision().reason(), Reason::Invalid, "{scheme}");
+    }
+    assert_eq!(up.connections(), 0);
+}
+
+/// A resolver with no connector above it has no decision to admit under: it
+/// refuses, and looks nothing up.
+#[tokio::test]
+async fn a_resolver_without_its_connector_refuses_without_a_lookup() {
+    let up = CountingServer::ok().await;
+    let policy = shared(
+        "version = 1\n[[allow]]\nid = \"svc\"\nhosts = [\"svc.test\"]\nschemes = [\"http\", \"https\"]\nports = \"any\"\nresolves_to = [\"127.0.0.0/8\"]\n",
+    );
+    let resolver = StaticResolver::new(&[("svc.test", &["127.0.0.1"])]);
+    let http = HttpConnector::new_with_resolver(EnforceResolver::new(resolver.clone(), policy));
+    let bare: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(http);
+    let err = bare
+        .get(format!("http://svc.test:{}/", up.port()).parse().unwrap())
+        .await
+        .unwrap_err();
+    let mut chain = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = cur {
+        chain.push(e.to_string());
+        cur = e.source();
+    }
+    assert!(
+        chain.iter().any(|m| m.contains("no EnforceConnector above the resolver")),
+        "{chain:?}"
+    );
+    assert_eq!((up.connections(), resolver.lookups()), (0, 0));
+}
+
+/// A name the policy denies is decided in the connector and never looked up.
+#[tokio::test]
+async fn denied_names_cause_no_lookup() {
+    let policy = shared("version = 1\n[[allow]]\nid = \"ok\"\nhosts = [\"ok.test\"]\nschemes = [\"http\"]\n");
+    let resolver = StaticResolver::new(&[("exfil.evil.test", &["127.0.0.1"])]);
+    let c = client(&policy, resolver.clone());
+    let err = get(&c, "http://exfil.evil.test/").await.unwrap_err();
+    assert_eq!(denied(&err).decision().reason(), Reason::NoMatchingRule);
+    assert_eq!(resolver.lookups(), 0);
+}

@@ -11,7 +11,13 @@
 //!   the request's extensions for inner layers.
 //! - [`SetSealedModeHeaderLayer`] is for the inbound side: it stamps
 //!   `X-Sealed-Mode: true|false` on every response, overwriting what a handler or
-//!   upstream set, re-reading the live policy for each response.
+//!   upstream set, re-reading the live policy for each response. `true` means
+//!   sealed **and enforced**: a sealed policy under `observe` is `false`.
+//!
+//! The decision is made on the URI's authority (where the connection goes); a
+//! caller-supplied `Host` header is sent as it is, which a shared front end
+//! (CDN) may route by: see
+//! [`EnforcePolicyLayer::require_matching_host_header`].
 //!
 //! Redirects followed by a layer *outside* this one (tower-http's
 //! `FollowRedirect`) re-enter it for every hop and are checked; the hyper
@@ -55,8 +61,8 @@ pub mod enforce;
 pub mod sealed_header;
 
 pub use egress_policy_core::{Decision, Denied, SharedPolicy};
-pub use enforce::{EnforcePolicy, EnforcePolicyLayer, destination_url};
-pub use sealed_header::{POLICY_DIGEST, POLICY_GENERATION, SEALED_MODE, SetSealedModeHeader, SetSealedModeHeaderLayer};
+pub use enforce::{EnforcePolicy, EnforcePolicyLayer, HostHeaderMismatch, destination_url};
+pub use sealed_header::{ENFORCEMENT, POLICY_DIGEST, POLICY_GENERATION, SEALED_MODE, SetSealedModeHeader, SetSealedModeHeaderLayer};
 
 /// The error type of the middleware: the inner error, or [`Denied`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -148,3 +148,36 @@ async fn a_policy_swap_denies_the_next_request_despite_a_pooled_connection() {
     assert_eq!(denied.decision().policy().generation, 2);
     assert_eq!(up.requests(), 2, "the pooled connection carried a denied request");
 }
+
+/// Domain fronting: the decision is on the URI, hyper sends the caller's `Host`.
+/// With `require_matching_host_header` a mismatching `Host` is refused before
+/// any connection; without it the request goes to the URI's (allowed) address.
+#[tokio::test]
+async fn a_mismatching_host_header_is_refused_when_asked() {
+    use egress_policy_tower::HostHeaderMismatch;
+    let up = CountingServer::ok().await;
+    let p = policy(&allow_loopback_port(up.port()));
+    let fronted = |host: &str| {
+        http::Request::get(up.url("/"))
+            .header("host", host)
+            .body(Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let strict = EnforcePolicyLayer::new(p.clone())
+        .require_matching_host_header()
+        .layer(hyper_client());
+    for host in ["evil.example", "127.0.0.1:1", "127.0.0.1:80"] {
+        let err = strict.clone().oneshot(fronted(host)).await.unwrap_err();
+        let mismatch = err.downcast_ref::<HostHeaderMismatch>().unwrap_or_else(|| panic!("{err}"));
+        assert_eq!(mismatch.uri, format!("http://127.0.0.1:{}", up.port()));
+    }
+    assert_eq!(up.connections(), 0);
+    // The same host, spelled differently, is the same destination.
+    let same = format!("127.0.0.1:{}", up.port());
+    assert_eq!(strict.clone().oneshot(fronted(&same)).await.unwrap().status(), 200);
+    let res = strict.oneshot(get(&up.url("/"))).await.unwrap();
+    assert_eq!(res.status(), 200, "no Host header: hyper fills it from the URI");
+    // Off by default: the caller's Host header is sent as it is.
+    let lax = EnforcePolicyLayer::new(p).layer(hyper_client());
+    assert_eq!(lax.oneshot(fronted("evil.example")).await.unwrap().status(), 200);
+}

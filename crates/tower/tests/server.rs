@@ -72,3 +72,27 @@ async fn identity_headers_when_asked() {
     shared.store(policy("open"));
     assert_eq!(headers(addr, "/").await.1["x-egress-policy-generation"], "2");
 }
+
+/// Sealed means sealed **and enforced**: an observed sealed policy lets every
+/// destination through, so it must not be reported as sealed.
+#[tokio::test]
+async fn an_observed_sealed_policy_is_not_reported_sealed() {
+    let observed = Policy::from_toml_str("version = 1\nmode = \"sealed\"\nenforcement = \"observe\"\n").unwrap();
+    let shared = SharedPolicy::new(observed);
+    let router = Router::new()
+        .route("/", get(|| async { "hi" }))
+        .layer(SetSealedModeHeaderLayer::new(shared.clone()).with_policy_identity());
+    let addr = serve(router).await;
+    let (_, h) = headers(addr, "/").await;
+    assert_eq!(h["x-sealed-mode"], "false");
+    assert_eq!(h["x-egress-enforcement"], "observe");
+    shared.store(policy("sealed"));
+    let (_, h) = headers(addr, "/").await;
+    assert_eq!(
+        (&h["x-sealed-mode"], &h["x-egress-enforcement"]),
+        (
+            &"true".parse::<http::HeaderValue>().unwrap(),
+            &"enforce".parse::<http::HeaderValue>().unwrap()
+        )
+    );
+}

@@ -7,7 +7,8 @@ use pin_project_lite::pin_project;
 
 pin_project! {
     /// The response future of [`EnforcePolicy`](super::EnforcePolicy): the inner
-    /// call, or an immediate [`Denied`]. No allocation per request.
+    /// call, or an immediate error ([`Denied`], or a
+    /// [`HostHeaderMismatch`](super::HostHeaderMismatch)).
     #[project = Proj]
     pub struct ResponseFuture<F> {
         #[pin]
@@ -19,7 +20,7 @@ pin_project! {
     #[project = StateProj]
     enum State<F> {
         Called { #[pin] future: F },
-        Denied { error: Option<Denied> },
+        Denied { error: Option<crate::BoxError> },
     }
 }
 
@@ -30,6 +31,9 @@ impl<F> ResponseFuture<F> {
         }
     }
     pub(crate) fn denied(error: Denied) -> Self {
+        ResponseFuture::failed(Box::new(error))
+    }
+    pub(crate) fn failed(error: crate::BoxError) -> Self {
         ResponseFuture {
             state: State::Denied { error: Some(error) },
         }
@@ -48,7 +52,7 @@ where
             StateProj::Called { future } => future.poll(cx).map_err(Into::into),
             StateProj::Denied { error } => {
                 let error = error.take().expect("ResponseFuture polled after completion");
-                Poll::Ready(Err(Box::new(error)))
+                Poll::Ready(Err(error))
             }
         }
     }

@@ -18,6 +18,7 @@ pub struct EnforcePolicyLayer {
     policy: SharedPolicy,
     client: Option<Arc<str>>,
     default_scheme: Scheme,
+    require_matching_host: bool,
 }
 
 impl EnforcePolicyLayer {
@@ -27,12 +28,30 @@ impl EnforcePolicyLayer {
             policy,
             client: None,
             default_scheme: Scheme::Https,
+            require_matching_host: false,
         }
     }
 
     /// Decides as the client `name`: it also gets the rules whose `clients` name it.
     pub fn client(mut self, name: impl Into<Arc<str>>) -> Self {
         self.client = Some(name.into());
+        self
+    }
+
+    /// Refuses a request whose URI is absolute and whose `Host` header names
+    /// another host or port than the URI (or that has several `Host` headers),
+    /// with a [`HostHeaderMismatch`](super::HostHeaderMismatch) error.
+    ///
+    /// The decision is made on the URI's authority, which is where the
+    /// connection goes; hyper sends a caller-supplied `Host` header unchanged. A
+    /// CDN or shared front end that routes by `Host` would then forward the
+    /// request to a site the policy never saw (domain fronting through an
+    /// allowed front). Turn this on when callers can set headers and the
+    /// allowed destinations include shared front ends. Off by default, because
+    /// setting `Host` to reach a virtual host on an allowed address is
+    /// legitimate.
+    pub fn require_matching_host_header(mut self) -> Self {
+        self.require_matching_host = true;
         self
     }
 
@@ -47,6 +66,12 @@ impl<S> Layer<S> for EnforcePolicyLayer {
     type Service = EnforcePolicy<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        EnforcePolicy::new(inner, self.policy.clone(), self.client.clone(), self.default_scheme.clone())
+        EnforcePolicy::new(
+            inner,
+            self.policy.clone(),
+            self.client.clone(),
+            self.default_scheme.clone(),
+            self.require_matching_host,
+        )
     }
 }

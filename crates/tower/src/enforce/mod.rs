@@ -6,7 +6,7 @@ mod layer;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use egress_policy_core::{Denied, Scheme, SharedPolicy};
+use egress_policy_core::{Denied, Destination, Scheme, SharedPolicy};
 use http::Request;
 use tower_service::Service;
 
@@ -21,15 +21,23 @@ pub struct EnforcePolicy<S> {
     policy: SharedPolicy,
     client: Option<Arc<str>>,
     default_scheme: Scheme,
+    require_matching_host: bool,
 }
 
 impl<S> EnforcePolicy<S> {
-    pub(crate) fn new(inner: S, policy: SharedPolicy, client: Option<Arc<str>>, default_scheme: Scheme) -> Self {
+    pub(crate) fn new(
+        inner: S,
+        policy: SharedPolicy,
+        client: Option<Arc<str>>,
+        default_scheme: Scheme,
+        require_matching_host: bool,
+    ) -> Self {
         EnforcePolicy {
             inner,
             policy,
             client,
             default_scheme,
+            require_matching_host,
         }
     }
 
@@ -57,6 +65,46 @@ pub fn destination_url<B>(req: &Request<B>, default_scheme: &Scheme) -> Option<S
     (!host.is_empty()).then(|| format!("{default_scheme}://{host}/"))
 }
 
+/// A request refused by
+/// [`EnforcePolicyLayer::require_matching_host_header`]: its `Host` header names
+/// another destination than its URI. Shows both as `scheme://host:port` only.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("egress-policy: the Host header ({header}) does not name the request's destination ({uri}); refused")]
+pub struct HostHeaderMismatch {
+    /// The URI's destination.
+    pub uri: String,
+    /// The `Host` header's destination, or why it could not be read.
+    pub header: String,
+}
+
+/// With an absolute URI and a `Host` header, whether they name different
+/// destinations (host or port), compared in canonical form.
+fn host_header_mismatch<B>(req: &Request<B>, decision: &egress_policy_core::Decision) -> Option<HostHeaderMismatch> {
+    let uri = req.uri();
+    let scheme = uri.scheme_str()?;
+    uri.authority()?;
+    let decided = decision.destination()?;
+    let mut headers = req.headers().get_all(http::header::HOST).iter();
+    let first = headers.next()?;
+    let mismatch = |header: String| {
+        Some(HostHeaderMismatch {
+            uri: decided.to_string(),
+            header,
+        })
+    };
+    if headers.next().is_some() {
+        return mismatch("several Host headers".into());
+    }
+    let Ok(value) = first.to_str() else {
+        return mismatch("not valid text".into());
+    };
+    match Destination::parse_url(&format!("{scheme}://{value}/")) {
+        Ok(d) if d.host() == decided.host() && d.port() == decided.port() => None,
+        Ok(d) => mismatch(d.to_string()),
+        Err(_) => mismatch("unparsable".into()),
+    }
+}
+
 impl<S, B> Service<Request<B>> for EnforcePolicy<S>
 where
     S: Service<Request<B>>,
@@ -75,6 +123,11 @@ where
         let decision = self.policy.decide_url(&url, self.client.as_deref());
         if decision.blocks() {
             return ResponseFuture::denied(Denied::new(decision));
+        }
+        if self.require_matching_host
+            && let Some(mismatch) = host_header_mismatch(&req, &decision)
+        {
+            return ResponseFuture::failed(Box::new(mismatch));
         }
         req.extensions_mut().insert(decision);
         ResponseFuture::called(self.inner.call(req))

@@ -4,7 +4,8 @@ use tower_layer::Layer;
 use super::SetSealedModeHeader;
 
 /// Applies [`SetSealedModeHeader`]: every response gets `X-Sealed-Mode: true`
-/// when the live policy's mode is `sealed`, `false` otherwise.
+/// when the live policy is sealed and enforced, `false` otherwise (an observed
+/// sealed policy lets everything through: it is not sealed).
 ///
 /// The header **replaces** any value a handler or upstream set, and the policy is
 /// re-read for every response, so a reload shows on the next one. Wrap the whole

@@ -1,4 +1,13 @@
 //! Server-side: stamp `X-Sealed-Mode: true|false` on every response.
+//!
+//! `true` means the live policy is **sealed and enforced**
+//! ([`Policy::is_sealed`](egress_policy_core::Policy::is_sealed)): a `sealed`
+//! policy under `enforcement = "observe"` lets every destination through, so it
+//! is reported as `false`. With
+//! [`with_policy_identity`](SetSealedModeHeaderLayer::with_policy_identity) the
+//! response also carries `X-Egress-Enforcement: enforce|observe`, the policy's
+//! generation and its digest, so a probe can tell "open" from "sealed but only
+//! observed".
 
 mod future;
 mod layer;
@@ -18,6 +27,8 @@ pub const SEALED_MODE: HeaderName = HeaderName::from_static("x-sealed-mode");
 pub const POLICY_GENERATION: HeaderName = HeaderName::from_static("x-egress-policy-generation");
 /// `x-egress-policy-digest` (opt-in).
 pub const POLICY_DIGEST: HeaderName = HeaderName::from_static("x-egress-policy-digest");
+/// `x-egress-enforcement`: `enforce` or `observe` (opt-in, with the identity headers).
+pub const ENFORCEMENT: HeaderName = HeaderName::from_static("x-egress-enforcement");
 
 /// Sets `X-Sealed-Mode` on every response. See [`SetSealedModeHeaderLayer`].
 #[derive(Debug, Clone)]
@@ -57,6 +68,7 @@ pub(crate) fn stamp<B>(res: &mut Response<B>, policy: &SharedPolicy, identity: b
     let headers = res.headers_mut();
     headers.insert(SEALED_MODE, value);
     if identity {
+        headers.insert(ENFORCEMENT, HeaderValue::from_static(current.enforcement().as_str()));
         headers.insert(POLICY_GENERATION, HeaderValue::from(current.generation()));
         if let Ok(v) = HeaderValue::from_str(&current.digest().to_string()) {
             headers.insert(POLICY_DIGEST, v);

@@ -577,7 +577,39 @@ fn check(args: CheckArgs) -> Result<ExitCode, Fatal> {
     Ok(if all_allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// The input URL as `check` echoes it: as typed, but with userinfo, query and
+/// fragment removed (they hold passwords and tokens). Done on the text, so the
+/// echo still matches the input line; then, as a backstop, whatever the WHATWG
+/// parser would read in the result must hold none of them either.
+fn echo_url(raw: &str) -> String {
+    let end = raw.find(['?', '#']).unwrap_or(raw.len());
+    let kept = &raw[..end];
+    let out = match kept.find(':') {
+        Some(colon) => {
+            let (head, rest) = kept.split_at(colon + 1);
+            let trimmed = rest.trim_start_matches(['/', '\\', '\t', '\n', '\r']);
+            let (slashes, authority_and_path) = rest.split_at(rest.len() - trimmed.len());
+            let authority_end = authority_and_path.find(['/', '\\']).unwrap_or(authority_and_path.len());
+            let (authority, path) = authority_and_path.split_at(authority_end);
+            let host = authority.rfind('@').map_or(authority, |at| &authority[at + 1..]);
+            format!("{head}{slashes}{host}{path}")
+        }
+        None => kept.to_string(),
+    };
+    match url::Url::parse(&out) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() || u.query().is_some() || u.fragment().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        _ => out,
+    }
+}
+
 fn print_decision(out: &mut impl Write, url: &str, verdict: &str, d: &Decision, json: bool) {
+    let url = echo_url(url);
     let dest: Option<&Destination> = d.destination();
     if json {
         emit(
@@ -601,5 +633,25 @@ fn print_decision(out: &mut impl Write, url: &str, verdict: &str, d: &Decision, 
             ""
         };
         let _ = writeln!(out, "{verdict:<7} {target} {}{rule}{observe}  <- {url:?}", d.reason());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn echo_removes_userinfo_query_and_fragment() {
+        use super::echo_url;
+        for (raw, want) in [
+            ("https://api.example/x", "https://api.example/x"),
+            ("HTTPS://user:pw@API.example.:0443/x?y#z", "HTTPS://API.example.:0443/x"),
+            ("http://a@b@evil.example/p", "http://evil.example/p"),
+            ("https:\\\\user:pw@host\\p?token=1", "https:\\\\host\\p"),
+            ("http://user:p@ss@host:99999/?k", "http://host:99999/"),
+            ("not a url?secret", "not a url"),
+            ("tcp://db.example:5432", "tcp://db.example:5432"),
+            ("http://\tuser:pw@host/", "http://\thost/"),
+        ] {
+            assert_eq!(echo_url(raw), want, "{raw:?}");
+        }
     }
 }

@@ -85,7 +85,12 @@ fn check_json_agrees_with_every_testdata_case() {
                 );
                 for (case, got) in group.iter().zip(&lines) {
                     checked += 1;
-                    assert_eq!(got["url"], serde_json::json!(case.url), "url echoed exactly");
+                    let url = got["url"].as_str().expect("url");
+                    if case.url.contains(['@', '?', '#']) {
+                        assert!(!url.contains(['?', '#']), "query or fragment echoed: {url:?}");
+                    } else {
+                        assert_eq!(url, case.url, "url echoed exactly");
+                    }
                     assert_eq!(
                         got["verdict"],
                         serde_json::json!(case.verdict),
@@ -122,7 +127,7 @@ fn check_output_fields_for_a_name() {
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(
         v,
-        serde_json::json!({"url": "HTTPS://user:pw@API.payments.example.:0443/x?y#z", "verdict": "allow", "reason": "allowed_by_rule",
+        serde_json::json!({"url": "HTTPS://API.payments.example.:0443/x", "verdict": "allow", "reason": "allowed_by_rule",
             "rule": "payments-api", "scheme": "https", "host": "api.payments.example", "port": 443})
     );
     let out = run(&["check", "--json", "--policy", policy.to_str().unwrap(), "not a url"], None);

@@ -122,3 +122,38 @@ async fn probe_with_a_broken_policy_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("write `bad.example`"));
 }
+
+/// A connection error (nothing listens) on a URL with userinfo, query and
+/// fragment: neither the text nor the JSON output may carry any of them
+/// (reqwest's error message appends the full URL).
+#[tokio::test]
+async fn probe_errors_carry_no_secrets_from_the_url() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy_file(
+        &dir,
+        &format!(
+            "version = 1\n[[allow]]\nid = \"up\"\nhosts = [\"localhost\"]\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{port}]\nresolves_to = [\"127.0.0.0/8\", \"::1/128\"]\n"
+        ),
+    );
+    let urls = [
+        format!("http://user:PASSWORD@localhost:{port}/path?api_key=SECRET#FRAGMENT"),
+        format!("http://user:PASSWORD@127.0.0.1:{port}/path?api_key=SECRET#FRAGMENT"),
+        "http://user:PASSWORD@denied.example/path?api_key=SECRET#FRAGMENT".to_string(),
+    ];
+    for json in [true, false] {
+        let mut args = vec!["--policy".to_string(), policy.display().to_string()];
+        if json {
+            args.push("--json".into());
+        }
+        args.extend(urls.iter().cloned());
+        let out = probe(args, &[]).await;
+        let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(shown.contains("error") || shown.contains("denied"), "{shown}");
+        for secret in ["PASSWORD", "SECRET", "FRAGMENT"] {
+            assert!(!shown.contains(secret), "{secret} shown (json={json}):\n{shown}");
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use egress_policy_core::{HostPattern, Mode, Policy, Rule, RuleKind};
+use egress_policy_core::{Enforcement, HostPattern, METADATA_ADDRESSES, Mode, Policy, Rule, RuleKind};
 use ipnet::IpNet;
 
 use crate::diff::coverage;
@@ -90,6 +90,35 @@ impl Default for Options {
             sealed_environments: ["sealed", "air-gapped", "airgapped", "airgap"].map(String::from).to_vec(),
         }
     }
+}
+
+/// The IPv6 prefixes that embed IPv4 addresses, when `net` lies inside one or
+/// covers one (NAT64, IPv4-compatible, 6to4, Teredo).
+fn embedding_prefix(net: &IpNet) -> Option<&'static str> {
+    const PREFIXES: [(&str, &str); 5] = [
+        ("64:ff9b::/96", "NAT64 (64:ff9b::/96)"),
+        ("64:ff9b:1::/48", "local-use NAT64 (64:ff9b:1::/48)"),
+        ("::/96", "IPv4-compatible (::/96)"),
+        ("2002::/16", "6to4 (2002::/16)"),
+        ("2001::/32", "Teredo (2001::/32)"),
+    ];
+    let IpNet::V6(net) = net else { return None };
+    PREFIXES.iter().find_map(|(prefix, kind)| {
+        let prefix: ipnet::Ipv6Net = prefix.parse().ok()?;
+        // The whole prefix or a part of it; a single address is a deliberate choice,
+        // and wider ranges are `broad-cidr` already.
+        (prefix.contains(net) && net.prefix_len() < 128).then_some(*kind)
+    })
+}
+
+/// Whether a deny rule with no expiry refuses `addr` for every scheme and port.
+fn denied_everywhere(policy: &Policy, addr: std::net::IpAddr) -> bool {
+    policy.deny_rules().any(|d| {
+        d.expires().is_none()
+            && d.schemes().is_all()
+            && matches!(d.ports(), egress_policy_core::Ports::Any)
+            && d.cidrs().iter().any(|n| n.contains(&addr))
+    })
 }
 
 fn rank(m: Mode) -> u8 {
@@ -235,24 +264,51 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
         message,
         fix: Some(fix.into()),
     };
-    if let Some(required) = opts.require_mode
-        && rank(policy.mode()) > rank(required)
-    {
-        out.push(top(
-            "mode-not-allowed",
-            format!("mode `{}` is weaker than the required `{required}`", policy.mode()),
-            "this fleet only accepts stricter policies",
-        ));
+    // Under `observe` nothing is refused: whatever the mode says, the policy is
+    // as weak as `open`.
+    let observed = policy.enforcement() == Enforcement::Observe;
+    if let Some(required) = opts.require_mode {
+        if rank(policy.mode()) > rank(required) {
+            out.push(top(
+                "mode-not-allowed",
+                format!("mode `{}` is weaker than the required `{required}`", policy.mode()),
+                "this fleet only accepts stricter policies",
+            ));
+        } else if observed && required != Mode::Open {
+            out.push(Finding {
+                field: Some("enforcement".into()),
+                ..top(
+                    "mode-not-allowed",
+                    format!(
+                        "mode `{}` under `enforcement = \"observe\"` refuses nothing, which is weaker than the required `{required}`",
+                        policy.mode()
+                    ),
+                    "set `enforcement = \"enforce\"`",
+                )
+            });
+        }
     }
     if let Some(env) = policy.environment()
-        && policy.mode() != Mode::Sealed
+        && !policy.is_sealed()
         && opts.sealed_environments.iter().any(|s| s.eq_ignore_ascii_case(env))
     {
-        out.push(top(
-            "environment-not-sealed",
-            format!("environment `{env}` must run sealed, but the mode is `{}`", policy.mode()),
-            "set `mode = \"sealed\"`, or correct the `environment` label",
-        ));
+        let (field, message, fix) = if policy.mode() == Mode::Sealed {
+            (
+                "enforcement",
+                format!("environment `{env}` must run sealed, but the policy is only observed (`enforcement = \"observe\"`)"),
+                "set `enforcement = \"enforce\"`, or correct the `environment` label",
+            )
+        } else {
+            (
+                "mode",
+                format!("environment `{env}` must run sealed, but the mode is `{}`", policy.mode()),
+                "set `mode = \"sealed\"`, or correct the `environment` label",
+            )
+        };
+        out.push(Finding {
+            field: Some(field.into()),
+            ..top("environment-not-sealed", message, fix)
+        });
     }
 
     let all: Vec<&Rule> = policy.allow_rules().chain(policy.deny_rules()).collect();
@@ -280,6 +336,35 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                         IpNet::V4(n) => n.prefix_len() < opts.min_prefix_v4,
                         IpNet::V6(n) => n.prefix_len() < opts.min_prefix_v6,
                     };
+                    if let Some(kind) = embedding_prefix(net) {
+                        out.push(finding(
+                            "embedded-ipv4-prefix",
+                            Severity::Warning,
+                            rule,
+                            Some(format!("{field}[{i}]")),
+                            format!(
+                                "`{net}` covers {kind} addresses, which carry IPv4 addresses inside: it admits the IPv4 space behind it (private and metadata addresses included, where the gateway translates them) as IPv6"
+                            ),
+                            "name the IPv6 addresses or a narrower prefix; deny rules on IPv4 ranges still apply to the embedded addresses",
+                        ));
+                    }
+                    for m in METADATA_ADDRESSES {
+                        if net.contains(&m) && !denied_everywhere(policy, m) {
+                            out.push(finding(
+                                "metadata-address",
+                                Severity::Error,
+                                rule,
+                                Some(format!("{field}[{i}]")),
+                                format!(
+                                    "`{net}` covers the cloud metadata address {m}: a request forged through this rule reaches the instance's credentials"
+                                ),
+                                &format!(
+                                    "narrow the range, or add a deny rule for `{}` (metadata is for the cloud SDK's own client, not an enforced one)",
+                                    IpNet::from(m)
+                                ),
+                            ));
+                        }
+                    }
                     if broad {
                         out.push(finding(
                             "broad-cidr",

@@ -222,11 +222,16 @@ fn validate_strict_fails_on_findings_and_json_reports_them() {
     let path = dir.path().join("broad.toml");
     std::fs::write(
         &path,
-        "version = 1\n[[allow]]\nid = \"everything\"\ncidrs = [\"0.0.0.0/0\"]\nhosts = [\"*.com\"]\n",
+        "version = 1\n[[allow]]\nid = \"everything\"\ncidrs = [\"0.0.0.0/0\"]\nhosts = [\"*.com\"]\n\
+         [[deny]]\nid = \"no-metadata\"\ncidrs = [\"169.254.169.254/32\", \"169.254.170.2/32\", \"100.100.100.200/32\", \"192.0.0.192/32\", \"168.63.129.16/32\"]\n",
     )
     .unwrap();
     let p = path.to_str().unwrap();
-    assert_eq!(run(&["validate", p], None).status.code(), Some(0));
+    assert_eq!(
+        run(&["validate", p], None).status.code(),
+        Some(0),
+        "warnings alone pass without --strict"
+    );
     let out = run(&["validate", "--strict", "--json", p], None);
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -265,50 +270,77 @@ fn validate_reports_expired_rules_with_a_fixed_clock() {
     assert!(stdout(&out).contains("warning[expires-soon] rule `payments-api`"));
 }
 
-/// One failing and one passing fixture per lint code (`testdata/lint/<code>.{fail,pass}.toml`;
-/// a `# args:` line adds flags), through the real binary with a fixed clock.
+/// At least one failing and one passing fixture per lint code
+/// (`testdata/lint/<code>[.<variant>].{fail,pass}.toml`; a `# args:` line adds
+/// flags), through the real binary with a fixed clock.
 #[test]
 fn every_lint_code_has_a_failing_and_a_passing_fixture() {
     let dir = cases::testdata_dir().join("lint");
-    let mut codes: Vec<String> = std::fs::read_dir(&dir)
+    let mut fixtures: Vec<(String, String, bool)> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
         .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".fail.toml"))
-                .map(str::to_string)
+            let name = e.file_name().to_str()?.to_string();
+            let want = if name.ends_with(".fail.toml") {
+                true
+            } else if name.ends_with(".pass.toml") {
+                false
+            } else {
+                return None;
+            };
+            let code = name.split('.').next()?.to_string();
+            Some((code, name, want))
         })
         .collect();
-    codes.sort();
-    assert!(codes.len() >= 13, "{codes:?}");
+    fixtures.sort();
+    let codes: std::collections::BTreeSet<&str> = fixtures.iter().map(|(c, _, _)| c.as_str()).collect();
+    assert!(codes.len() >= 15, "{codes:?}");
     for code in &codes {
-        for (kind, want) in [("fail", true), ("pass", false)] {
-            let path = dir.join(format!("{code}.{kind}.toml"));
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let extra: Vec<&str> = text
-                .lines()
-                .filter_map(|l| l.strip_prefix("# args: "))
-                .flat_map(|a| a.split_whitespace())
-                .collect();
-            let mut args = vec!["validate", "--json", "--strict", "--now", "2026-06-01"];
-            args.extend(extra);
-            args.push(path.to_str().unwrap());
-            let out = run(&args, None);
-            let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-            let found: Vec<&str> = lines.iter().filter_map(|l| l["code"].as_str()).collect();
-            assert_eq!(found.contains(&code.as_str()), want, "{code}.{kind}: {found:?}");
-            if want {
-                let f = lines.iter().find(|l| l["code"] == code.as_str()).unwrap();
-                for key in ["severity", "file", "rule", "field", "message", "fix"] {
-                    assert!(f.get(key).is_some(), "{code}: no `{key}` in {f}");
-                }
-                assert_eq!(out.status.code(), Some(1), "{code}.fail must fail --strict");
-            } else {
-                assert!(found.is_empty(), "{code}.pass has findings: {found:?}");
-                assert_eq!(out.status.code(), Some(0), "{code}.pass must pass --strict");
-            }
+        for want in [true, false] {
+            assert!(
+                fixtures.iter().any(|(c, _, w)| c == code && *w == want),
+                "{code}: no {} fixture",
+                if want { "failing" } else { "passing" }
+            );
         }
+    }
+    for (code, name, want) in &fixtures {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let extra: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# args: "))
+            .flat_map(|a| a.split_whitespace())
+            .collect();
+        let mut args = vec!["validate", "--json", "--strict", "--now", "2026-06-01"];
+        args.extend(extra);
+        args.push(path.to_str().unwrap());
+        let out = run(&args, None);
+        let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let found: Vec<&str> = lines.iter().filter_map(|l| l["code"].as_str()).collect();
+        assert_eq!(found.contains(&code.as_str()), *want, "{name}: {found:?}");
+        if *want {
+            let f = lines.iter().find(|l| l["code"] == code.as_str()).unwrap();
+            for key in ["severity", "file", "rule", "field", "message", "fix"] {
+                assert!(f.get(key).is_some(), "{name}: no `{key}` in {f}");
+            }
+            assert_eq!(out.status.code(), Some(1), "{name} must fail --strict");
+        } else {
+            assert!(found.is_empty(), "{name} has findings: {found:?}");
+            assert_eq!(out.status.code(), Some(0), "{name} must pass --strict");
+        }
+    }
+}
+
+/// `metadata-address` is an error: `validate` fails on it without `--strict`.
+#[test]
+fn metadata_findings_fail_validate_without_strict() {
+    let dir = cases::testdata_dir().join("lint");
+    for name in ["metadata-address.fail.toml", "metadata-address.resolves-to.fail.toml"] {
+        let path = dir.join(name);
+        let out = run(&["validate", "--now", "2026-06-01", path.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stdout(&out));
+        assert!(stdout(&out).contains("error[metadata-address]"), "{}", stdout(&out));
     }
 }
 

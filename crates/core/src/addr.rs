@@ -36,6 +36,21 @@ pub(crate) fn canonical_net(net: IpNet) -> IpNet {
     net
 }
 
+/// The cloud metadata and platform addresses the special-purpose table names:
+/// AWS/GCP/Azure/OpenStack instance metadata (`169.254.169.254`, and
+/// `fd00:ec2::254` on AWS IPv6), ECS task credentials (`169.254.170.2`),
+/// Alibaba Cloud (`100.100.100.200`), Oracle Cloud (`192.0.0.192`) and Azure's
+/// WireServer (`168.63.129.16`). They hand out the instance's credentials: an
+/// allow rule reaching them turns any SSRF into credential theft.
+pub const METADATA_ADDRESSES: [IpAddr; 6] = [
+    IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+    IpAddr::V4(Ipv4Addr::new(169, 254, 170, 2)),
+    IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200)),
+    IpAddr::V4(Ipv4Addr::new(192, 0, 0, 192)),
+    IpAddr::V4(Ipv4Addr::new(168, 63, 129, 16)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+];
+
 /// Why an address is not public unicast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpecialRange {
@@ -402,6 +417,14 @@ mod tests {
         }
         assert_eq!(special_purpose(ip("64:ff9b::7f00:1")).unwrap().name, "loopback");
         assert_eq!(special_purpose(ip("169.254.169.254")).unwrap().name, "cloud metadata service");
+    }
+
+    #[test]
+    fn metadata_addresses_are_in_the_table() {
+        for m in METADATA_ADDRESSES {
+            let range = special_purpose(m).unwrap_or_else(|| panic!("{m}"));
+            assert!(range.name.starts_with("cloud"), "{m}: {}", range.name);
+        }
     }
 
     #[test]

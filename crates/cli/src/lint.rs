@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use egress_policy_core::{Enforcement, HostPattern, METADATA_ADDRESSES, Mode, Policy, Rule, RuleKind};
+use egress_policy_core::{Enforcement, HostPattern, METADATA_ADDRESSES, Mode, Policy, Rule, RuleKind, special_purpose};
 use ipnet::IpNet;
 
 use crate::diff::coverage;
@@ -346,6 +346,25 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                                 "`{net}` covers {kind} addresses, which carry IPv4 addresses inside: it admits the IPv4 space behind it (private and metadata addresses included, where the gateway translates them) as IPv6"
                             ),
                             "name the IPv6 addresses or a narrower prefix; deny rules on IPv4 ranges still apply to the embedded addresses",
+                        ));
+                    }
+                    if let Some(range) = special_purpose(net.network()).or_else(|| special_purpose(net.broadcast()))
+                        && [rule.owner(), rule.reason()]
+                            .iter()
+                            .any(|v| v.is_some_and(|v| v.contains(crate::suggest::PLACEHOLDER)))
+                    {
+                        out.push(finding(
+                            "unreviewed-special-purpose",
+                            Severity::Error,
+                            rule,
+                            Some(format!("{field}[{i}]")),
+                            format!(
+                                "`{net}` reaches special-purpose space ({}, {}) and the rule still has {} placeholders: it was suggested from observed traffic and not reviewed",
+                                range.name,
+                                range.network,
+                                crate::suggest::PLACEHOLDER
+                            ),
+                            "confirm the service must reach this range, then fill in owner and reason; otherwise remove it",
                         ));
                     }
                     for m in METADATA_ADDRESSES {

@@ -123,6 +123,10 @@ enum Command {
         /// Write the policy here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The policy in force: its deny rules are carried over into the
+        /// suggestion, and nothing they deny is proposed.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
         /// Observation files.
         #[arg(required = true, value_name = "OBSERVATIONS")]
         observations: Vec<PathBuf>,
@@ -196,8 +200,15 @@ fn main() -> ExitCode {
             wildcard_threshold,
             ip_fanout_limit,
             output,
+            policy,
             observations,
-        } => suggest(&observations, wildcard_threshold, ip_fanout_limit, output.as_deref()),
+        } => suggest(
+            &observations,
+            wildcard_threshold,
+            ip_fanout_limit,
+            output.as_deref(),
+            policy.as_deref(),
+        ),
         Command::Probe {
             policy,
             client,
@@ -436,12 +447,15 @@ fn suggest(
     wildcard_threshold: usize,
     ip_fanout_limit: usize,
     output: Option<&std::path::Path>,
+    policy: Option<&std::path::Path>,
 ) -> Result<ExitCode, Fatal> {
     use egress_policy_cli::suggest::{Options, read_period, suggest};
     let periods = files.iter().map(|f| read_period(f)).collect::<Result<Vec<_>, _>>().map_err(Fatal)?;
+    let policy = policy.map(Policy::from_path).transpose()?;
     let opts = Options {
         wildcard_threshold,
         ip_fanout_limit,
+        policy,
         ..Options::default()
     };
     let s = suggest(&periods, &opts);
@@ -468,6 +482,12 @@ fn suggest(
     }
     for n in &s.not_allowlistable {
         eprintln!("suggest: not allow-listed: {n}");
+    }
+    for r in &s.refused {
+        eprintln!("suggest: WARNING: refused: {r}");
+    }
+    for w in &s.warnings {
+        eprintln!("suggest: WARNING: {w}");
     }
     Ok(ExitCode::SUCCESS)
 }

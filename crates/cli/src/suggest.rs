@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::SystemTime;
 
-use egress_policy_core::{Host, Scheme, format_rfc3339, is_public, parse_instant};
+use egress_policy_core::{Context, Destination, Host, Policy, Reason, Scheme, format_rfc3339, is_public, parse_instant, special_purpose};
 
 /// The marker `validate --strict` rejects until a person replaces it.
 pub const PLACEHOLDER: &str = "FILL-IN";
@@ -97,6 +97,9 @@ pub struct Options {
     pub ip_fanout_limit: usize,
     /// The time stamped in the output.
     pub now: SystemTime,
+    /// The policy in force (`--policy`): its deny rules are carried over into
+    /// the suggestion, and nothing they deny is proposed.
+    pub policy: Option<Policy>,
 }
 
 impl Default for Options {
@@ -105,6 +108,7 @@ impl Default for Options {
             wildcard_threshold: 5,
             ip_fanout_limit: 32,
             now: SystemTime::now(),
+            policy: None,
         }
     }
 }
@@ -122,6 +126,14 @@ pub struct Suggestion {
     pub new_in_latest: Option<Vec<String>>,
     /// Destinations lost to recorder overflow.
     pub overflow: u64,
+    /// What was observed but is never proposed: destinations a deny rule
+    /// denied, cloud metadata addresses (as destinations or as answers), and
+    /// answers a deny rule of `--policy` covers.
+    pub refused: Vec<String>,
+    /// Proposals a reviewer must look at twice: special-purpose addresses (they
+    /// fail `validate` until the rule's placeholders are filled in) and
+    /// wildcards that were not made from generated-looking names.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Default)]
@@ -130,6 +142,31 @@ struct Group {
     pairs: BTreeSet<(String, u16)>,
     private_resolved: BTreeSet<IpAddr>,
     seen: u64,
+    /// Names seen once whose first label looks generated (see [`generated_label`]).
+    generated_one_offs: usize,
+}
+
+/// A label that looks machine-generated: long, or mixing letters and digits
+/// with many digits (`a8f3k29dq0`, `d41d8cd98f00b204`), as scanners and DNS
+/// exfiltration produce, unlike `api`, `cdn2` or `eu-west-1`.
+fn generated_label(label: &str) -> bool {
+    let digits = label.bytes().filter(u8::is_ascii_digit).count();
+    let letters = label.bytes().filter(u8::is_ascii_alphabetic).count();
+    label.len() >= 20 || (label.len() >= 8 && digits >= 3 && letters >= 2)
+}
+
+/// Whether an address is a cloud metadata or platform endpoint (embeddings
+/// unwrapped): never proposed, whatever was observed.
+fn metadata(ip: IpAddr) -> bool {
+    special_purpose(ip).is_some_and(|r| r.name.starts_with("cloud"))
+}
+
+/// The deny rule of `policy` that denies `scheme://host:port`, if any.
+fn denied_by(policy: Option<&Policy>, scheme: &str, host: Host, port: u16, now: SystemTime) -> Option<String> {
+    let policy = policy?;
+    let dest = Destination::from_parts(Scheme::parse(scheme), host, port);
+    let d = policy.decide_with(&dest, &Context::at(now));
+    (d.reason() == Reason::DeniedByRule).then(|| d.rule().map(|r| r.id().to_string()).unwrap_or_default())
 }
 
 fn rule_id(base: &str, taken: &mut BTreeSet<String>) -> String {
@@ -181,9 +218,26 @@ fn write_rules(out: &mut String, id_base: &str, hosts_or_cidrs: (&str, Vec<Strin
         if let Some(ports) = ports {
             let _ = writeln!(out, "ports = [{}]", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
         }
+        if hosts_or_cidrs.0 == "cidrs"
+            && let Some(range) = hosts_or_cidrs
+                .1
+                .first()
+                .and_then(|c| c.parse::<ipnet::IpNet>().ok())
+                .and_then(|n| special_purpose(n.network()))
+        {
+            let _ = writeln!(
+                out,
+                "# WARNING: a special-purpose address ({}, {}): `validate` fails until owner and reason are filled in",
+                range.name, range.network
+            );
+        }
         if !group.private_resolved.is_empty() {
             let nets = group.private_resolved.iter().map(|ip| ipnet::IpNet::from(*ip).to_string());
-            let _ = writeln!(out, "resolves_to = {}  # observed private answers", list(nets));
+            let _ = writeln!(
+                out,
+                "# WARNING: observed private answers: is this name meant to reach them? `validate` fails until owner and reason are filled in"
+            );
+            let _ = writeln!(out, "resolves_to = {}", list(nets));
         }
         let _ = writeln!(out, "owner = {}", quote(PLACEHOLDER));
         let _ = writeln!(
@@ -207,9 +261,31 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     ordered.sort_by_key(|p| p.latest);
     let overflow = periods.iter().map(|p| p.overflow).sum();
 
+    let policy = opts.policy.as_ref();
     let mut allowed: BTreeMap<(String, String, u16), (u64, BTreeSet<IpAddr>)> = BTreeMap::new();
     let mut blocked: BTreeSet<String> = BTreeSet::new();
+    let mut refused: BTreeSet<String> = BTreeSet::new();
+    let mut warnings: BTreeSet<String> = BTreeSet::new();
     for obs in periods.iter().flat_map(|p| &p.observations) {
+        let target = format!("{}://{}:{}", obs.scheme, obs.host, obs.port);
+        let host = Host::parse(&obs.host).ok();
+        // A deny rule said no (seen under observe, or by the policy given now):
+        // never an allow rule.
+        let denied = if obs.reason == Reason::DeniedByRule.as_str() {
+            Some(obs.rule.clone().unwrap_or_default())
+        } else {
+            host.clone().and_then(|h| denied_by(policy, &obs.scheme, h, obs.port, opts.now))
+        };
+        if let Some(rule) = denied {
+            refused.insert(format!("{target}: denied by deny rule `{rule}`"));
+            continue;
+        }
+        if let Some(Host::Ip(ip)) = host
+            && metadata(ip)
+        {
+            refused.insert(format!("{target}: a cloud metadata address"));
+            continue;
+        }
         if obs.verdict == "deny" && obs.enforced {
             blocked.insert(format!(
                 "{}://{}:{} ({}{})",
@@ -223,7 +299,17 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         }
         let e = allowed.entry(obs.key()).or_default();
         e.0 += obs.count;
-        e.1.extend(obs.resolved.iter().copied());
+        for &addr in &obs.resolved {
+            if metadata(addr) {
+                refused.insert(format!(
+                    "{target} resolved to {addr}, a cloud metadata address (DNS rebinding?): never proposed"
+                ));
+            } else if let Some(rule) = denied_by(policy, &obs.scheme, Host::Ip(addr), obs.port, opts.now) {
+                refused.insert(format!("{target} resolved to {addr}, denied by deny rule `{rule}`"));
+            } else {
+                e.1.insert(addr);
+            }
+        }
     }
 
     // Names grouped by registrable domain (Public Suffix List, private section
@@ -241,11 +327,32 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         g.private_resolved.extend(resolved.iter().copied().filter(|a| !is_public(*a)));
         g.seen += count;
     }
+    for (name, g) in &per_name {
+        if !g.private_resolved.is_empty() {
+            let addrs: Vec<String> = g.private_resolved.iter().map(ToString::to_string).collect();
+            warnings.insert(format!(
+                "{name} answered with special-purpose addresses ({}): proposed as `resolves_to`; `validate` fails until the rule is reviewed",
+                addrs.join(", ")
+            ));
+        }
+    }
+    for ip in ip_groups.keys() {
+        if let Some(range) = special_purpose(*ip) {
+            warnings.insert(format!(
+                "{ip} is a special-purpose address ({}): proposed as a CIDR; `validate` fails until the rule is reviewed",
+                range.name
+            ));
+        }
+    }
     // Then names sharing a registrable domain and the same pairs form a group.
     let mut name_groups: BTreeMap<(String, Vec<(String, u16)>), Group> = BTreeMap::new();
     for (name, g) in per_name {
         let domain = psl::domain_str(&name).unwrap_or(&name).to_string();
-        let group = name_groups.entry((domain, g.pairs.iter().cloned().collect())).or_default();
+        let group = name_groups.entry((domain.clone(), g.pairs.iter().cloned().collect())).or_default();
+        let front = name.strip_suffix(&domain).unwrap_or(&name).trim_end_matches('.');
+        if g.seen <= 1 && front.split('.').any(generated_label) {
+            group.generated_one_offs += 1;
+        }
         group.names.insert(name);
         group.pairs.extend(g.pairs);
         group.private_resolved.extend(g.private_resolved);
@@ -286,7 +393,19 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     let mut taken = BTreeSet::new();
     for ((domain, _), group) in &name_groups {
         let mut hosts: Vec<String> = Vec::new();
-        let wildcard = group.names.len() >= opts.wildcard_threshold && psl::domain_str(domain) == Some(domain.as_str());
+        let mut wildcard = group.names.len() >= opts.wildcard_threshold && psl::domain_str(domain) == Some(domain.as_str());
+        if wildcard && group.generated_one_offs * 2 >= group.names.len() {
+            // Many one-off, machine-made names under one domain is what scanning
+            // and DNS exfiltration look like: list them, do not widen to `*.`.
+            wildcard = false;
+            let warning = format!(
+                "{} names under {domain}, {} of them seen once with generated-looking labels: listed one by one, not as `*.{domain}` (scanning or DNS exfiltration looks like this)",
+                group.names.len(),
+                group.generated_one_offs
+            );
+            let _ = writeln!(out, "\n# WARNING: {warning}");
+            warnings.insert(warning);
+        }
         if wildcard {
             hosts.push(format!("*.{domain}"));
             if group.names.contains(domain) {
@@ -306,6 +425,22 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
                 group,
                 &mut taken,
             );
+        }
+    }
+    if let Some(policy) = policy
+        && let Ok(toml::Value::Table(table)) = policy.to_toml().parse::<toml::Table>().map(toml::Value::Table)
+        && let Some(deny) = table.get("deny")
+    {
+        let mut carried = toml::Table::new();
+        carried.insert("deny".into(), deny.clone());
+        let _ = writeln!(out, "\n# Deny rules carried over from the policy in force:");
+        let _ = write!(out, "{}", toml::to_string(&carried).unwrap_or_default());
+    }
+    let refused: Vec<String> = refused.into_iter().collect();
+    if !refused.is_empty() {
+        let _ = writeln!(out, "\n# REFUSED: observed, but never proposed:");
+        for r in &refused {
+            let _ = writeln!(out, "#   {r}");
         }
     }
     let blocked_now: Vec<String> = blocked.into_iter().collect();
@@ -335,5 +470,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         not_allowlistable,
         new_in_latest,
         overflow,
+        refused,
+        warnings: warnings.into_iter().collect(),
     }
 }

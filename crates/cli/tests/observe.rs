@@ -93,9 +93,15 @@ fn suggest_writes_a_policy_that_needs_review_then_allows_exactly_what_was_observ
         "{suggested}"
     );
 
-    // Loads, but fails --strict until a person fills in the placeholders.
+    // Loads, but fails until a person reviews it: plain `validate` on the rules
+    // proposing special-purpose addresses (10.20.3.4, 203.0.113.10), --strict on
+    // every placeholder.
     let p = policy.to_str().unwrap();
-    assert_eq!(run(&["validate", p]).status.code(), Some(0));
+    let plain = run(&["validate", p]);
+    assert_eq!(plain.status.code(), Some(1));
+    let findings = text(&plain.stdout);
+    assert_eq!(findings.matches("error[unreviewed-special-purpose]").count(), 2, "{findings}");
+    assert!(suggested.contains("# WARNING: observed private answers"), "{suggested}");
     let strict = run(&["validate", "--strict", p]);
     assert_eq!(strict.status.code(), Some(1));
     assert!(text(&strict.stdout).contains("warning[placeholder]") && text(&strict.stdout).contains("warning[missing-metadata]"));
@@ -252,4 +258,83 @@ fn diff_classifies_changes_and_fails_on_widening() {
     );
 
     assert_eq!(run(&["diff", &old, "/nonexistent.toml"]).status.code(), Some(2));
+}
+
+/// Observed under `observe`: what a deny rule refused, and metadata answers,
+/// must never come back as allow rules; the policy's deny rules are carried
+/// over; generated one-off names are not widened into a wildcard.
+#[test]
+fn suggest_never_proposes_what_a_deny_rule_or_the_floor_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy_path = dir.path().join("in-force.toml");
+    std::fs::write(
+        &policy_path,
+        "version = 1\nmode = \"open\"\nenforcement = \"observe\"\n\
+         [[deny]]\nid = \"no-paste\"\nhosts = [\"paste.example\"]\n\
+         [[deny]]\nid = \"no-private\"\ncidrs = [\"10.0.0.0/8\"]\n",
+    )
+    .unwrap();
+    let shared = SharedPolicy::new(Policy::from_path(&policy_path).unwrap());
+    let recorder = Arc::new(Recorder::new(10_000));
+    shared.set_recorder(Some(recorder.clone()));
+    let mut urls: Vec<(String, Vec<&str>)> = vec![
+        ("https://paste.example/upload".into(), vec![]),
+        ("https://api.partner.example/".into(), vec!["93.184.216.34"]),
+        ("https://innocent.example/".into(), vec!["169.254.169.254"]),
+        ("https://internal.example/".into(), vec!["10.1.2.3"]),
+        ("http://169.254.169.254/latest/meta-data".into(), vec![]),
+    ];
+    for i in 0..6 {
+        urls.push((format!("https://x{i}q7k2m9z4w.exfil.example/"), vec![]));
+    }
+    for (url, resolved) in &urls {
+        let d = shared.decide_url(url, None);
+        assert!(!d.blocks(), "observe mode");
+        if !resolved.is_empty() {
+            let dest = Destination::parse_url(url).unwrap();
+            shared.admit(&dest, &resolved.iter().map(|a| a.parse().unwrap()).collect::<Vec<_>>(), None);
+        }
+    }
+    let obs = dir.path().join("observed.jsonl");
+    recorder.append_to(&obs).unwrap();
+    let out_path = dir.path().join("suggested.toml");
+    let out = run(&[
+        "suggest",
+        "--policy",
+        policy_path.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+        obs.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let suggested = std::fs::read_to_string(&out_path).unwrap();
+    for line in [
+        "refused: https://paste.example:443: denied by deny rule `no-paste`",
+        "169.254.169.254, a cloud metadata address",
+        "http://169.254.169.254:80: a cloud metadata address",
+        "10.1.2.3, denied by deny rule `no-private`",
+        "generated-looking labels",
+    ] {
+        assert!(stderr.contains(line), "no warning `{line}` in:\n{stderr}");
+    }
+    // Nothing refused is in an allow rule (as a host, a CIDR or a resolves_to).
+    let table: toml::Table = suggested.parse().unwrap();
+    let allow = table["allow"].to_string();
+    for absent in ["\"paste.example\"", "169.254", "10.1.2.3", "*.exfil.example"] {
+        assert!(!allow.contains(absent), "{absent} proposed:\n{suggested}");
+    }
+    assert!(allow.contains("\"api.partner.example\""), "{suggested}");
+    assert_eq!(table["deny"].as_array().map(Vec::len), Some(2), "{suggested}");
+    // The deny rules are carried over and still deny.
+    let p = out_path.to_str().unwrap();
+    for (url, want) in [
+        ("https://paste.example/", "denied_by_rule"),
+        ("https://x0q7k2m9z4w.exfil.example/", "allowed_by_rule"),
+        ("https://x9q7k2m9z4w.exfil.example/", "no_matching_rule"),
+    ] {
+        let out = run(&["check", "--json", "--policy", p, url]);
+        let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        assert_eq!(v["reason"], want, "{url}: {v}");
+    }
 }

@@ -61,6 +61,7 @@ impl CountingServer {
     /// Answers 200 `ok from <addr>` on a given loopback address (e.g. `127.0.0.2:PORT`).
     pub async fn ok_on(addr: SocketAddr) -> CountingServer {
         let listener = TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap(); // the port, when asked for port 0
         CountingServer::serve(listener, |_| {
             Arc::new(move |_req: &Request<Incoming>| Response::new(Full::new(Bytes::from(format!("ok from {addr}")))))
         })

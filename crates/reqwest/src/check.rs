@@ -25,6 +25,10 @@ pub(crate) struct Current {
     pub(crate) target: Decision,
     /// The decision on the proxy carrying it, if one does.
     pub(crate) proxy: Option<Decision>,
+    /// The target name's answer, when it was resolved here for a proxy: kept so
+    /// a redirect hop to the same name (another scheme, port or path) can be
+    /// admitted under its own decision without a lookup.
+    pub(crate) answer: Option<(Host, Arc<[IpAddr]>)>,
 }
 
 tokio::task_local! {
@@ -87,7 +91,11 @@ impl Checker {
             }
             None => None,
         };
-        Ok(Current { target, proxy })
+        Ok(Current {
+            target,
+            proxy,
+            answer: None,
+        })
     }
 
     /// Whether the target of `current` must be resolved and admitted here
@@ -104,31 +112,36 @@ impl Checker {
     /// address is refused is denied (`resolved_to_forbidden_address`), as it
     /// would be without a proxy.
     pub(crate) async fn preflight(&self, url: &url::Url) -> Result<Current, Refused> {
-        let current = self.decide(url).map_err(Refused::Denied)?;
-        if self.needs_local_admission(&current) {
+        let mut current = self.decide(url).map_err(Refused::Denied)?;
+        if self.needs_local_admission(&current)
+            && let Some(host) = current.target.destination().map(|d| d.host().clone())
+        {
             let addrs = self.addresses(&current.target).await.map_err(Refused::Lookup)?;
             self.admit(&current.target, &addrs).map_err(Refused::Denied)?;
+            current.answer = Some((host, addrs.into()));
         }
         Ok(current)
     }
 
     /// A redirect hop, decided inside reqwest's redirect policy (synchronous).
-    /// A hop behind a proxy to a name not admitted earlier in this request cannot
-    /// be resolved here, so it is refused unless the proxy's resolution is trusted.
+    /// Behind a proxy, a hop to the name the request already resolved here is
+    /// admitted under the hop's own decision (its scheme and port may differ)
+    /// with that answer; a hop to a new name cannot be resolved here, so it is
+    /// refused unless the proxy's resolution is trusted.
     pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {
-        let current = self.decide(url).map_err(HopRefused::Denied)?;
+        let mut current = self.decide(url).map_err(HopRefused::Denied)?;
         if self.needs_local_admission(&current) {
-            let same_name = CURRENT
-                .try_with(|c| {
-                    c.borrow()
-                        .as_ref()
-                        .and_then(|prev| prev.target.destination().map(|d| d.host().clone()))
-                })
+            let previous = CURRENT
+                .try_with(|c| c.borrow().as_ref().and_then(|prev| prev.answer.clone()))
                 .ok()
                 .flatten();
             let hop_host = current.target.destination().map(Destination::host);
-            if same_name.as_ref() != hop_host {
-                return Err(HopRefused::ProxiedNewName);
+            match previous {
+                Some((host, addrs)) if Some(&host) == hop_host => {
+                    self.admit(&current.target, &addrs).map_err(HopRefused::Denied)?;
+                    current.answer = Some((host, addrs));
+                }
+                _ => return Err(HopRefused::ProxiedNewName),
             }
         }
         Ok(current)

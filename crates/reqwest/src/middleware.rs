@@ -34,6 +34,11 @@ use crate::check::{CURRENT, Checker, Refused};
 /// resolver refuses lookups no `EnforceMiddleware` decided, so using the client
 /// without it fails closed.
 ///
+/// Add it **last** (`.with(enforce)` after every other middleware), so it is the
+/// innermost one and sees the request as it is sent: a middleware inside it that
+/// rewrites the URL would send a request this check never saw (names are still
+/// refused by the resolver, but an IP literal would go through).
+///
 /// A denial is `reqwest_middleware::Error::Middleware`; find it with
 /// [`find_denied_middleware`]. reqwest errors passing through it lose their URL
 /// (which may hold credentials or tokens).

@@ -285,3 +285,44 @@ async fn errors_and_debug_output_carry_no_secrets() {
         }
     }
 }
+
+/// Behind a proxy, a redirect hop to the same name on another port is admitted
+/// under the hop's own decision (a rule's `resolves_to` depends on the port),
+/// with the answer resolved for the first request; a hop to a new name is
+/// refused (it cannot be resolved from reqwest's redirect policy).
+#[tokio::test]
+async fn proxied_redirect_hops_are_admitted_under_their_own_decision() {
+    let proxy = CountingServer::redirect(302, "http://api.test:8080/next".into()).await;
+    let other = CountingServer::redirect(302, "http://elsewhere.test/".into()).await;
+    let p = |proxy_port: u16| {
+        shared(&format!(
+            "version = 1\n\
+             [[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{proxy_port}]\n\
+             [[allow]]\nid = \"api-80\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\nresolves_to = [\"10.0.0.0/8\"]\n\
+             [[allow]]\nid = \"api-8080\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\nports = [8080]\n\
+             [[allow]]\nid = \"elsewhere\"\nhosts = [\"elsewhere.test\"]\nschemes = [\"http\"]\n"
+        ))
+    };
+    let table = Table::new(&[("api.test", &["10.1.2.3"]), ("elsewhere.test", &["93.184.216.34"])]);
+    let client = |policy: SharedPolicy, proxy_port: u16| {
+        EnforcedClient::builder(policy)
+            .no_env_proxies()
+            .proxy_http(&format!("http://127.0.0.1:{proxy_port}"))
+            .lookup(table.lookup())
+            .build()
+            .unwrap()
+    };
+    // http://api.test/ is admitted (10.1.2.3 is in api-80's resolves_to) and goes
+    // to the proxy; the hop to port 8080 is not (api-8080 has no resolves_to).
+    let c = client(p(proxy.port()), proxy.port());
+    let e = c.get("http://api.test/").send().await.unwrap_err();
+    assert_eq!(reason(&e), Reason::ResolvedToForbiddenAddress);
+    assert_eq!(proxy.requests(), 1, "the hop reached the proxy");
+    assert_eq!(table.lookups(), 1, "the hop reused the first answer");
+
+    // A hop to another name through the proxy is refused.
+    let c = client(p(other.port()), other.port());
+    let e = c.get("http://api.test/").send().await.unwrap_err();
+    assert!(format!("{e:#}").contains("redirect through a proxy to a name"), "{e:#}");
+    assert_eq!(other.requests(), 1);
+}

@@ -607,9 +607,14 @@ fn echo_url(raw: &str) -> String {
     let out = match kept.find(':') {
         Some(colon) => {
             let (head, rest) = kept.split_at(colon + 1);
-            let trimmed = rest.trim_start_matches(['/', '\\', '\t', '\n', '\r']);
+            // WHATWG: in special schemes (http, https, ws, wss, ftp, file) a
+            // backslash is a slash; elsewhere only `/` ends the authority.
+            let scheme = head[..colon].trim().to_ascii_lowercase();
+            let special = matches!(scheme.as_str(), "http" | "https" | "ws" | "wss" | "ftp" | "file");
+            let ends: &[char] = if special { &['/', '\\'] } else { &['/'] };
+            let trimmed = rest.trim_start_matches(|c: char| ends.contains(&c) || matches!(c, '\t' | '\n' | '\r'));
             let (slashes, authority_and_path) = rest.split_at(rest.len() - trimmed.len());
-            let authority_end = authority_and_path.find(['/', '\\']).unwrap_or(authority_and_path.len());
+            let authority_end = authority_and_path.find(ends).unwrap_or(authority_and_path.len());
             let (authority, path) = authority_and_path.split_at(authority_end);
             let host = authority.rfind('@').map_or(authority, |at| &authority[at + 1..]);
             format!("{head}{slashes}{host}{path}")
@@ -624,7 +629,13 @@ fn echo_url(raw: &str) -> String {
             u.set_fragment(None);
             u.to_string()
         }
-        _ => out,
+        Ok(_) => out,
+        // Unparsable: whatever reading of it there is, nothing up to an `@`
+        // before the path is shown.
+        Err(_) => match out.find('/').map_or(out.rfind('@'), |slash| out[..slash].rfind('@')) {
+            Some(at) => format!("<redacted>{}", &out[at + 1..]),
+            None => out,
+        },
     }
 }
 
@@ -670,6 +681,8 @@ mod tests {
             ("not a url?secret", "not a url"),
             ("tcp://db.example:5432", "tcp://db.example:5432"),
             ("http://\tuser:pw@host/", "http://\thost/"),
+            ("tcp://user:p\\ss@db:99999", "tcp://db:99999"),
+            ("TCP://user:pw@db:5432", "TCP://db:5432"),
         ] {
             assert_eq!(echo_url(raw), want, "{raw:?}");
         }

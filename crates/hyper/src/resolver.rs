@@ -47,6 +47,13 @@ where
             Ok(decision) => decision,
             Err(e) => return Box::pin(std::future::ready(Err(e))),
         };
+        // An address spelled as a name (`0x7f.1`, `010.0.0.1`: hyper-util reads
+        // only plain IP literals itself) was decided as that address: answer it
+        // here, with no query to the inner resolver.
+        if let Some(Host::Ip(ip)) = decision.0.destination().map(Destination::host) {
+            let ip = *ip;
+            return Box::pin(std::future::ready(Ok(vec![SocketAddr::new(ip, 0)].into_iter())));
+        }
         let policy = self.policy.clone();
         let lookup = self.inner.call(name);
         Box::pin(async move {

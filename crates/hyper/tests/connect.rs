@@ -250,3 +250,20 @@ async fn denied_names_cause_no_lookup() {
     assert_eq!(denied(&err).decision().reason(), Reason::NoMatchingRule);
     assert_eq!(resolver.lookups(), 0);
 }
+
+/// hyper-util reads only plain IP literals; `0x7f.1` reaches the resolver as a
+/// name. The connector decided it as 127.0.0.1: the resolver answers that
+/// address and sends no query.
+#[tokio::test]
+async fn addresses_spelled_as_names_are_not_looked_up() {
+    let up = CountingServer::ok().await;
+    let policy = shared(&format!(
+        "version = 1\n[[allow]]\nid = \"lit\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}]\n",
+        up.port()
+    ));
+    let resolver = StaticResolver::new(&[("0x7f.1", &["127.0.0.2"])]);
+    let c = client(&policy, resolver.clone());
+    let body = get(&c, &format!("http://0x7f.1:{}/", up.port())).await.unwrap();
+    assert_eq!(body, format!("ok from {}", up.port()));
+    assert_eq!((up.connections(), resolver.lookups()), (1, 0));
+}

@@ -117,6 +117,11 @@ impl Checker {
             && let Some(host) = current.target.destination().map(|d| d.host().clone())
         {
             let addrs = self.addresses(&current.target).await.map_err(Refused::Lookup)?;
+            if addrs.is_empty() {
+                // Nothing to admit is not "nothing refused": the proxy would resolve
+                // the name itself, unchecked.
+                return Err(Refused::Lookup(no_addresses(&host)));
+            }
             self.admit(&current.target, &addrs).map_err(Refused::Denied)?;
             current.answer = Some((host, addrs.into()));
         }
@@ -250,11 +255,68 @@ pub(crate) enum LookupRefused {
     NotDecided(Box<str>),
 }
 
+/// The error for a name whose lookup answered no address.
+pub(crate) fn no_addresses(name: &impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotFound, format!("`{name}` resolved to no address"))
+}
+
 /// The key of a `Builder::resolve` override: the canonical name, so `API.Example.`
 /// and `api.example` are one entry.
 pub(crate) fn override_key(name: &str) -> Box<str> {
     match Host::parse(name) {
         Ok(Host::Name(n)) => (*n).into(),
         _ => name.to_ascii_lowercase().into(),
+    }
+}
+
+/// A connection was about to be made with no decision in scope: a client from
+/// `build_for_middleware` used without its `EnforceMiddleware` (or outside
+/// reqwest's own request path). Refused before any I/O.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "egress-policy: connection outside an enforced request; refused (send requests through EnforcedClient, \
+     or add EnforceMiddleware to a reqwest-middleware client)"
+)]
+pub(crate) struct NoDecision;
+
+/// reqwest connector layer: every new connection must be made inside a request
+/// that the check decided (an IP-literal URL never reaches the resolver, so the
+/// resolver alone cannot refuse it). The connect future is first polled in the
+/// request's task, where the decision is in scope.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequireDecisionLayer;
+
+impl<S> tower_layer::Layer<S> for RequireDecisionLayer {
+    type Service = RequireDecision<S>;
+    fn layer(&self, inner: S) -> RequireDecision<S> {
+        RequireDecision(inner)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RequireDecision<S>(S);
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<S, R> tower_service::Service<R> for RequireDecision<S>
+where
+    S: tower_service::Service<R, Error = BoxError>,
+    S::Response: Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let decided = CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false);
+        if !decided {
+            return Box::pin(std::future::ready(Err(Box::new(NoDecision) as BoxError)));
+        }
+        Box::pin(self.0.call(request))
     }
 }

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use egress_policy_core::{Denied, SharedPolicy, redact_url};
 use reqwest::{IntoUrl, Method};
 
-use crate::check::{CURRENT, Checker, HopRefused, override_key};
+use crate::check::{CURRENT, Checker, HopRefused, RequireDecisionLayer, override_key};
 use crate::proxy::{self, ProxyScope, ProxySpec};
 use crate::resolver::{FilteringResolver, Lookup, SystemLookup};
 use crate::{BuildError, DEFAULT_MAX_REDIRECTS, Error};
@@ -350,9 +350,10 @@ impl Builder {
     /// Builds the pieces for reqwest-middleware users: the plain
     /// `reqwest::Client` with the resolver, redirect policy and proxy stance
     /// installed, and the [`EnforceMiddleware`](crate::EnforceMiddleware) that
-    /// makes the request-level check. Both are needed: the client's resolver
-    /// refuses every lookup that no [`EnforceMiddleware`](crate::EnforceMiddleware)
-    /// decided, so a client used without it fails closed.
+    /// makes the request-level check. Both are needed: the client refuses every
+    /// connection and lookup that no [`EnforceMiddleware`](crate::EnforceMiddleware)
+    /// decided (IP-literal URLs included), so a client used without it fails
+    /// closed.
     ///
     /// ```no_run
     /// use egress_policy_core::{Policy, SharedPolicy};
@@ -415,7 +416,12 @@ impl Builder {
             }
         });
         // Our settings last: they override anything `danger_configure` set for them.
-        let mut builder = self.inner.no_proxy().redirect(redirect).dns_resolver(Arc::new(resolver));
+        let mut builder = self
+            .inner
+            .no_proxy()
+            .redirect(redirect)
+            .dns_resolver(Arc::new(resolver))
+            .connector_layer(RequireDecisionLayer);
         for spec in &checker.proxies {
             builder = builder.proxy(spec.to_reqwest()?);
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::check::{Checker, LookupRefused};
+use crate::check::{Checker, LookupRefused, no_addresses};
 
 /// A future of looked-up addresses.
 pub type LookupFuture = Pin<Box<dyn Future<Output = std::io::Result<Vec<IpAddr>>> + Send>>;
@@ -64,6 +64,9 @@ impl Resolve for FilteringResolver {
                 }
             })?;
             let ips = checker.addresses_of(&name).await?;
+            if ips.is_empty() {
+                return Err(Box::new(no_addresses(&name)) as BoxError);
+            }
             let mut admitted = ips.clone();
             for decision in &decisions {
                 let ok = checker.admit(decision, &ips).map_err(|denied| -> BoxError { Box::new(denied) })?;

@@ -326,3 +326,47 @@ async fn proxied_redirect_hops_are_admitted_under_their_own_decision() {
     assert!(format!("{e:#}").contains("redirect through a proxy to a name"), "{e:#}");
     assert_eq!(other.requests(), 1);
 }
+
+/// A client from `build_for_middleware` used without its middleware: an
+/// IP-literal URL never reaches the resolver, so the connector refuses it
+/// (no decision in scope), without a connection.
+#[tokio::test]
+async fn a_bare_middleware_client_refuses_ip_literals_too() {
+    let up = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\n[[allow]]\nid = \"lit\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}]\n",
+        up.port()
+    ));
+    let (bare, enforce) = Builder::new(p).no_env_proxies().build_for_middleware().unwrap();
+    let e = bare.get(up.url("/")).send().await.unwrap_err();
+    let chain = anyhow_chain(&e).join(": ");
+    assert!(chain.contains("connection outside an enforced request"), "{chain}");
+    assert_eq!(up.connections(), 0);
+    // With its middleware, the same client works.
+    let client = reqwest_middleware::ClientBuilder::new(bare).with(enforce).build();
+    assert_eq!(client.get(up.url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(up.connections(), 1);
+}
+
+/// Behind a proxy, a target whose lookup answers no address is refused: the
+/// proxy would otherwise resolve it itself, unchecked.
+#[tokio::test]
+async fn an_empty_answer_behind_a_proxy_is_refused() {
+    let proxy = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}]\n\
+         [[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\n",
+        proxy.port()
+    ));
+    let table = Table::new(&[("api.test", &[])]);
+    let c = EnforcedClient::builder(p)
+        .no_env_proxies()
+        .proxy_http(&format!("http://127.0.0.1:{}", proxy.port()))
+        .lookup(table.lookup())
+        .build()
+        .unwrap();
+    let e = c.get("http://api.test/").send().await.unwrap_err();
+    assert!(format!("{e:#}").contains("resolved to no address"), "{e:#}");
+    assert_eq!(proxy.connections(), 0);
+}

@@ -197,10 +197,11 @@ impl Builder {
         self.debounce = window;
         self
     }
-    /// How long the file must have been unchanged before it is read (default
-    /// 1 s), at start-up and on every reload, whatever triggered it. A file that
-    /// changed more recently is waited for; one that changes while it is read is
-    /// read again. This is what keeps a half-written file (a slow writer, a
+    /// How long the file must stay unchanged before it is read (default 1 s), at
+    /// start-up and on every reload, whatever triggered it: the watcher looks at
+    /// its size, modification time and inode, waits this long, and reads only if
+    /// nothing changed (then checks again after the read). Every load therefore
+    /// takes at least this long. This is what keeps a half-written file (a slow writer, a
     /// shell appending with `>>`) from being applied: every pause of the writer
     /// must be shorter than this. Writing the new file elsewhere and renaming it
     /// over the path needs no such care.
@@ -521,39 +522,39 @@ const STABLE_ATTEMPTS: u32 = 8;
 /// applied, even one whose prefix parses (an `open` policy whose deny rules are
 /// not written yet):
 ///
-/// 1. the file must have been quiet for `quiet`: its modification time is at
-///    least `quiet` old, or its size, modification time and inode did not change
-///    over a wait of `quiet`;
-/// 2. it is read, and its size, modification time and inode must be the same
-///    after the read as before.
+/// 1. the file's size, modification time and inode must be the same in two
+///    looks `quiet` apart, taken by this process (the file's own timestamps are
+///    not trusted to say how old it is: they have 1 s or 2 s resolution on some
+///    file systems, come from another clock on network ones, and a writer can
+///    set them);
+/// 2. it is read, and must still be the same after the read.
 ///
-/// A file still changing after a few waits is an error (the last good policy
-/// stays). A writer that pauses for longer than `quiet` between two writes of one
-/// update cannot be told apart from a finished one: write the new file beside
-/// the old one and rename it over (what editors, `kubectl` and ConfigMap volumes
-/// do).
+/// A file still changing after a few attempts is an error (the last good policy
+/// stays). A writer that pauses for longer than `quiet` between two writes of
+/// one update cannot be told apart from a finished one: write the new file
+/// beside the old one and rename it over (what editors, `kubectl` and ConfigMap
+/// volumes do).
 fn read_stable(path: &Path, quiet: Duration) -> Result<Policy, LoadError> {
-    let mut waited_on: Option<Stamp> = None;
+    let Some(mut seen) = stamp(path) else {
+        return Policy::from_path(path); // missing or unreadable: the loader's error says which
+    };
     for _ in 0..STABLE_ATTEMPTS {
-        let Some(before) = stamp(path) else {
-            return Policy::from_path(path); // missing or unreadable: the loader's error says which
+        if !quiet.is_zero() {
+            std::thread::sleep(quiet);
+        }
+        let Some(now) = stamp(path) else {
+            return Policy::from_path(path);
         };
-        let age = before
-            .modified
-            .and_then(|m| SystemTime::now().duration_since(m).ok())
-            .unwrap_or(Duration::ZERO);
-        if age < quiet && waited_on != Some(before) {
-            // Too fresh: wait out the rest of the quiet period and look again.
-            waited_on = Some(before);
-            std::thread::sleep(quiet.saturating_sub(age).max(Duration::from_millis(1)));
+        if now != seen {
+            seen = now; // changed during the quiet period: wait again
             continue;
         }
         let result = Policy::from_path(path);
-        if stamp(path) == Some(before) {
+        if stamp(path) == Some(now) {
             return result;
         }
         // Changed while it was read: start over.
-        waited_on = None;
+        seen = stamp(path).unwrap_or(now);
     }
     Err(LoadError::io(
         path,

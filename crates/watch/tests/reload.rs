@@ -359,3 +359,35 @@ fn a_file_written_line_by_line_is_never_applied_half_written() {
         assert!(!matches!(e.outcome, Outcome::Applied(_)), "{}", e.outcome);
     }
 }
+
+/// The same slow writer, but it backdates the file after every line (a writer
+/// can set timestamps; some file systems round them to seconds; network ones use
+/// another clock): the file's own modification time must not be taken as proof
+/// that it has been quiet.
+#[test]
+fn a_backdated_file_written_line_by_line_is_never_applied_half_written() {
+    let (_dir, path) = setup(C);
+    let w = Watcher::builder(&path)
+        .debounce(Duration::from_millis(50))
+        .poll_interval(Some(Duration::from_millis(100)))
+        .quiet_period(Duration::from_millis(1000))
+        .start()
+        .unwrap();
+    let rx = w.subscribe();
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    {
+        use std::io::Write as _;
+        let mut file = std::fs::File::create(&path).unwrap();
+        file.set_modified(an_hour_ago).unwrap();
+        for line in B.split_inclusive('\n') {
+            std::thread::sleep(Duration::from_millis(300));
+            file.write_all(line.as_bytes()).unwrap();
+            file.flush().unwrap();
+            file.set_modified(an_hour_ago).unwrap();
+        }
+    }
+    let (event, _) = wait_for(&rx, applied_digest(digest(B)));
+    let Outcome::Applied(swap) = event.outcome else { unreachable!() };
+    assert_eq!(swap.current.generation, 2, "something was applied before the whole file");
+    assert!(w.policy().decide_url("https://a.example/", None).blocks());
+}

@@ -33,6 +33,48 @@ fn naive_deny_pattern(p: &HostPattern, name: &str) -> bool {
     }
 }
 
+/// The IPv4 addresses embedded in an IPv6 address, written from the
+/// definitions independently of the implementation (octets, not bit masks).
+fn naive_embedded(v6: std::net::Ipv6Addr) -> Vec<std::net::Ipv4Addr> {
+    use std::net::Ipv4Addr;
+    let o = v6.octets();
+    let tail = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    let zero = |r: std::ops::Range<usize>| o[r].iter().all(|b| *b == 0);
+    let mut out = Vec::new();
+    // ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (translated), ::a.b.c.d (compatible, not :: or ::1)
+    if zero(0..10) && o[10] == 0xff && o[11] == 0xff {
+        out.push(tail);
+    }
+    if zero(0..8) && o[8] == 0xff && o[9] == 0xff && o[10] == 0 && o[11] == 0 {
+        out.push(tail);
+    }
+    if zero(0..12) && u32::from(tail) > 1 {
+        out.push(tail);
+    }
+    // NAT64 64:ff9b::/96 and the local-use 64:ff9b:1::/48 (RFC 6052 /48 layout and the /96 one)
+    if o[..4] == [0x00, 0x64, 0xff, 0x9b] && zero(4..12) {
+        out.push(tail);
+    }
+    if o[..6] == [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01] {
+        out.push(Ipv4Addr::new(o[6], o[7], o[9], o[10]));
+        out.push(tail);
+    }
+    // 6to4 2002:AABB:CCDD::/48
+    if o[0] == 0x20 && o[1] == 0x02 {
+        out.push(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    // Teredo 2001:0000:SERVER:...:~CLIENT
+    if o[..4] == [0x20, 0x01, 0x00, 0x00] {
+        out.push(Ipv4Addr::new(o[4], o[5], o[6], o[7]));
+        out.push(Ipv4Addr::new(!o[12], !o[13], !o[14], !o[15]));
+    }
+    // ISATAP: interface identifier 0000:5efe / 0200:5efe (u and g bits may be set)
+    if o[8] & 0xfc == 0 && o[9] == 0 && o[10] == 0x5e && o[11] == 0xfe {
+        out.push(tail);
+    }
+    out
+}
+
 /// A deny rule's host: its names by suffix, its CIDRs against the address and
 /// every IPv4 address embedded in it.
 fn deny_host_matches(rule: &Rule, dest: &Destination) -> bool {
@@ -41,7 +83,7 @@ fn deny_host_matches(rule: &Rule, dest: &Destination) -> bool {
         Host::Ip(ip) => {
             let mut addrs = vec![*ip];
             if let std::net::IpAddr::V6(v6) = ip {
-                addrs.extend(egress_policy_core::embedded_ipv4(*v6).into_iter().map(std::net::IpAddr::V4));
+                addrs.extend(naive_embedded(*v6).into_iter().map(std::net::IpAddr::V4));
             }
             rule.cidrs().iter().any(|c| addrs.iter().any(|a| c.contains(a)))
         }

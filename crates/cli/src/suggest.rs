@@ -265,6 +265,8 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     let mut allowed: BTreeMap<(String, String, u16), (u64, BTreeSet<IpAddr>)> = BTreeMap::new();
     let mut blocked: BTreeSet<String> = BTreeSet::new();
     let mut refused: BTreeSet<String> = BTreeSet::new();
+    // Names a deny rule refused: no wildcard may come to cover them.
+    let mut refused_names: BTreeSet<String> = BTreeSet::new();
     let mut warnings: BTreeSet<String> = BTreeSet::new();
     for obs in periods.iter().flat_map(|p| &p.observations) {
         let target = format!("{}://{}:{}", obs.scheme, obs.host, obs.port);
@@ -278,6 +280,9 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         };
         if let Some(rule) = denied {
             refused.insert(format!("{target}: denied by deny rule `{rule}`"));
+            if let Some(Host::Name(name)) = &host {
+                refused_names.insert(name.to_string());
+            }
             continue;
         }
         if let Some(Host::Ip(ip)) = host
@@ -402,6 +407,16 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
                 "{} names under {domain}, {} of them seen once with generated-looking labels: listed one by one, not as `*.{domain}` (scanning or DNS exfiltration looks like this)",
                 group.names.len(),
                 group.generated_one_offs
+            );
+            let _ = writeln!(out, "\n# WARNING: {warning}");
+            warnings.insert(warning);
+        }
+        let suffix = format!(".{domain}");
+        if wildcard && let Some(denied) = refused_names.iter().find(|n| n.ends_with(&suffix)) {
+            wildcard = false;
+            let warning = format!(
+                "{} names under {domain} observed, but `*.{domain}` would also cover {denied}, which a deny rule refused: listed one by one",
+                group.names.len()
             );
             let _ = writeln!(out, "\n# WARNING: {warning}");
             warnings.insert(warning);

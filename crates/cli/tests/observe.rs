@@ -270,7 +270,7 @@ fn suggest_never_proposes_what_a_deny_rule_or_the_floor_refused() {
     std::fs::write(
         &policy_path,
         "version = 1\nmode = \"open\"\nenforcement = \"observe\"\n\
-         [[deny]]\nid = \"no-paste\"\nhosts = [\"paste.example\"]\n\
+         [[deny]]\nid = \"no-paste\"\nhosts = [\"paste.example\", \"paste.files.example\"]\n\
          [[deny]]\nid = \"no-private\"\ncidrs = [\"10.0.0.0/8\"]\n",
     )
     .unwrap();
@@ -286,6 +286,11 @@ fn suggest_never_proposes_what_a_deny_rule_or_the_floor_refused() {
     ];
     for i in 0..6 {
         urls.push((format!("https://x{i}q7k2m9z4w.exfil.example/"), vec![]));
+    }
+    // Five names under one domain would become `*.files.example`, but a deny
+    // rule refused one more name under it.
+    for n in ["a", "b", "c", "d", "e", "paste"] {
+        urls.push((format!("https://{n}.files.example/"), vec![]));
     }
     for (url, resolved) in &urls {
         let d = shared.decide_url(url, None);
@@ -325,6 +330,11 @@ fn suggest_never_proposes_what_a_deny_rule_or_the_floor_refused() {
         assert!(!allow.contains(absent), "{absent} proposed:\n{suggested}");
     }
     assert!(allow.contains("\"api.partner.example\""), "{suggested}");
+    assert!(
+        !allow.contains("*.files.example") && allow.contains("\"a.files.example\""),
+        "{suggested}"
+    );
+    assert!(stderr.contains("would also cover paste.files.example"), "{stderr}");
     assert_eq!(table["deny"].as_array().map(Vec::len), Some(2), "{suggested}");
     // The deny rules are carried over and still deny.
     let p = out_path.to_str().unwrap();

@@ -262,7 +262,7 @@ async fn every_integration_connects_exactly_where_admit_says() {
         // A name from the table, or (one case in four) an IP literal, which no
         // resolver sees and which must cause no lookup.
         let literal = rng.chance(25).then(|| addr(*rng.pick(&HOSTS)));
-        let named: &str = *rng.pick(&NAMES);
+        let named = *rng.pick(&NAMES);
         let name: &str = literal.as_deref().unwrap_or(named);
         let client = rng.chance(30).then_some("alpha");
         // A non-empty answer: listeners in random order, maybe repeated.

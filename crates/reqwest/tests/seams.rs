@@ -370,3 +370,27 @@ async fn an_empty_answer_behind_a_proxy_is_refused() {
     assert!(format!("{e:#}").contains("resolved to no address"), "{e:#}");
     assert_eq!(proxy.connections(), 0);
 }
+
+/// `NO_PROXY` is read from the same source as the proxy variables
+/// (`env_proxies_from`), not from the process environment.
+#[tokio::test]
+async fn no_proxy_comes_from_the_same_source_as_the_proxies() {
+    let proxy = CountingServer::ok().await;
+    let target = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}, {}]\n",
+        proxy.port(),
+        target.port()
+    ));
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
+    let env = move |name: &str| match name {
+        "HTTP_PROXY" => Some(proxy_url.clone()),
+        "NO_PROXY" => Some("127.0.0.1".to_string()),
+        _ => None,
+    };
+    let c = EnforcedClient::builder(p).env_proxies_from(env).build().unwrap();
+    let body = c.get(target.url("/")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(body, format!("ok from {}", target.port()), "NO_PROXY sent it direct");
+    assert_eq!((proxy.connections(), target.connections()), (0, 1));
+}

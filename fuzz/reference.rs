@@ -1,8 +1,9 @@
-//! A deliberately naive reference matcher, written straight from DESIGN.md §3.3:
+//! A deliberately naive reference matcher, written straight from the precedence in
+//! `egress_policy_core::docs::matching`:
 //! a linear scan over the rules with string suffix checks, no indexes. The
 //! differential fuzz target and the main workspace's differential test both
 //! compare the compiled matcher with it (`#[path]`-included there).
-#![allow(unreachable_pub, clippy::collapsible_if)] // included as a private module; the nested ifs mirror DESIGN.md step by step
+#![allow(unreachable_pub, clippy::collapsible_if)] // included as a private module; the nested ifs mirror the documented precedence step by step
 
 use std::time::SystemTime;
 
@@ -118,7 +119,7 @@ fn for_client(rule: &Rule, client: Option<&str>) -> bool {
     rule.clients().is_none_or(|cs| client.is_some_and(|c| cs.iter().any(|x| &**x == c)))
 }
 
-/// The verdict and reason DESIGN.md §3.3 gives.
+/// The verdict and reason the documented precedence gives.
 pub fn reference(policy: &Policy, dest: &Destination, client: Option<&str>, now: SystemTime) -> (Verdict, Reason) {
     let covers = |r: &Rule| r.schemes().contains(dest.scheme()) && port_ok(r, dest);
     for rule in policy.deny_rules() {

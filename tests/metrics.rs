@@ -1,4 +1,4 @@
-//! The metrics of DESIGN.md §4, scraped in the Prometheus text format from a real
+//! The metrics of `egress_policy_core::docs::audit`, scraped in the Prometheus text format from a real
 //! `/metrics` endpoint on loopback. Its own test binary: the metrics recorder is
 //! process-global.
 

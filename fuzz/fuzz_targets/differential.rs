@@ -1,6 +1,6 @@
 //! Differential matching: a structured policy and destination, decided by the
 //! compiled matcher and by the naive reference (`reference.rs`, straight from
-//! DESIGN.md §3). Any disagreement is a bug in one of them.
+//! `egress_policy_core::docs::matching`). Any disagreement is a bug in one of them.
 #![no_main]
 
 use std::time::{Duration, UNIX_EPOCH};

@@ -1,4 +1,4 @@
-//! `egress-policy`: validate policies and check URLs against them (DESIGN.md §6).
+//! `egress-policy`: validate policies and check URLs against them (the contract: `egress_policy_core::docs::cli`).
 
 #![forbid(unsafe_code)]
 
@@ -112,7 +112,10 @@ enum Command {
     },
     /// Suggest an allowlist from observation files (JSON lines written by the
     /// library's `Recorder`), one file per period. Writes a policy TOML with
-    /// placeholders `validate --strict` rejects until a person fills them in.
+    /// placeholders `validate --strict` rejects until a person fills them in
+    /// (and plain `validate` too, for rules proposing special-purpose
+    /// addresses). Never proposes what a deny rule denied or a cloud metadata
+    /// address.
     Suggest {
         /// Distinct names under one registrable domain before they become `*.domain`.
         #[arg(long, default_value_t = 5)]
@@ -541,7 +544,8 @@ fn parse_resolve(items: &[String]) -> Result<HashMap<Host, Vec<IpAddr>>, Fatal> 
 
 fn check(args: CheckArgs) -> Result<ExitCode, Fatal> {
     let mut policy = Policy::from_path(&args.policy)?;
-    if let Some(m) = args.mode.as_deref().and_then(Mode::parse) {
+    if let Some(raw) = args.mode.as_deref() {
+        let m = Mode::parse(raw).ok_or_else(|| Fatal(format!("--mode `{raw}`: write sealed, constrained or open")))?;
         policy = policy.with_mode(m);
     }
     let resolve = parse_resolve(&args.resolve)?;

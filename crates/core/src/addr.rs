@@ -1,5 +1,5 @@
 //! Addresses: canonical form, the special-purpose table behind the private floor
-//! (DESIGN.md §3.4), and the prefix tables CIDR rules compile into.
+//! ([`docs::admission`](crate::docs::admission)), and the prefix tables CIDR rules compile into.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -225,7 +225,7 @@ pub fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
     out
 }
 
-/// Whether an address is outside public unicast space, and why (DESIGN.md §3.4).
+/// Whether an address is outside public unicast space, and why (the table is in [`docs::admission`](crate::docs::admission)).
 ///
 /// For IPv6, every embedding of IPv4 is unwrapped: `64:ff9b::7f00:1` holds
 /// `127.0.0.1` and is reported as loopback.

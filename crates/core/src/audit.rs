@@ -1,4 +1,4 @@
-//! Audit events: one `tracing` event per decision (DESIGN.md §4).
+//! Audit events: one `tracing` event per decision ([`docs::audit`](crate::docs::audit)).
 //!
 //! Events carry `scheme`, `host` and `port` only: a [`Destination`](crate::Destination)
 //! holds no userinfo, path, query or fragment, so none can leak into a log line.

@@ -151,7 +151,7 @@ impl Context<'static> {
 }
 
 impl<'a> Context<'a> {
-    /// Decide as the client built for `name` (DESIGN.md §3 `clients`).
+    /// Decide as the client built for `name` (see [`clients`](crate::docs::policy_file)).
     pub fn client<'b>(self, name: &'b str) -> Context<'b>
     where
         'a: 'b,

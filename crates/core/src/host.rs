@@ -1,6 +1,6 @@
 //! Host names and host patterns: canonical form, validation and suggestions.
 //!
-//! Every name the library compares is in the canonical form of DESIGN.md §3.1: the
+//! Every name the library compares is in the canonical form of [`docs::matching`](crate::docs::matching): the
 //! WHATWG host the `url` crate produces (UTS #46 non-transitional processing, lower
 //! case, A-labels), with one trailing dot removed.
 

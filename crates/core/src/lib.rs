@@ -3,7 +3,7 @@
 //!
 //! # Overview
 //!
-//! A [`Policy`] is loaded from a TOML, JSON or YAML file (DESIGN.md §3). It decides,
+//! A [`Policy`] is loaded from a TOML, JSON or YAML file ([`docs::policy_file`]). It decides,
 //! for any [`Destination`] (scheme, canonical host, port), [`Verdict::Allow`] or
 //! [`Verdict::Deny`] with a stable [`Reason`], the matched [`Rule`] and the policy's
 //! identity (generation and `sha256:` digest). A [`SharedPolicy`] holds the policy in

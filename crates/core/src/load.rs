@@ -194,7 +194,7 @@ impl fmt::Display for LoadErrorKind {
 // ---------------------------------------------------------------------------
 // Raw model, as written.
 
-/// An egress-policy file (format version 1). See DESIGN.md §3.
+/// An egress-policy file (format version 1).
 #[derive(Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(title = "egress-policy policy file"))]
 #[serde(deny_unknown_fields)]

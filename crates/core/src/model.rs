@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use crate::host::HostPattern;
 
-/// How much a policy lets through (DESIGN.md §1).
+/// How much a policy lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]

@@ -173,7 +173,7 @@ impl Index {
     }
 }
 
-/// Connect-time admission of resolved addresses (DESIGN.md §3.4).
+/// Connect-time admission of resolved addresses ([`docs::admission`](crate::docs::admission)).
 #[derive(Debug, Clone)]
 pub struct Admission {
     decision: Decision,
@@ -502,7 +502,7 @@ impl Policy {
         }
     }
 
-    /// Decides on a destination (DESIGN.md §3.3) and emits one audit event.
+    /// Decides on a destination ([`docs::matching`](crate::docs::matching)) and emits one audit event.
     pub fn decide_with(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
         let d = self.evaluate(dest, cx);
         self.emit(&d);
@@ -643,7 +643,7 @@ impl Policy {
         }
     }
 
-    /// Connect-time admission (DESIGN.md §3.4): decides on `dest`, then filters the
+    /// Connect-time admission ([`docs::admission`](crate::docs::admission)): decides on `dest`, then filters the
     /// addresses its name resolved to. An address is admitted when no deny rule
     /// covers it and it is public unicast (every IPv6 embedding of IPv4
     /// unwrapped), or lies in the matched rule's `resolves_to`, or in the `cidrs`

@@ -184,7 +184,7 @@ impl SharedPolicy {
     }
 }
 
-/// The environment variable that names a service's policy file (DESIGN.md §5).
+/// The environment variable that names a service's policy file ([`docs::reload`](crate::docs::reload)).
 pub const POLICY_FILE_ENV: &str = "EGRESS_POLICY_FILE";
 
 /// Why [`load_from_env`] failed.

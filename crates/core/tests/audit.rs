@@ -1,4 +1,4 @@
-//! Audit events: one per decision, the DESIGN.md §4 fields, never a secret.
+//! Audit events: one per decision, the fields of `egress_policy_core::docs::audit`, never a secret.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the test failing
 

@@ -1,5 +1,5 @@
 //! The compiled matcher agrees with the naive reference of `fuzz/reference.rs`
-//! (written straight from DESIGN.md §3.3: linear scan over rules, string suffix
+//! (written straight from the precedence in `egress_policy_core::docs::matching`: linear scan over rules, string suffix
 //! checks), over generated policies and destinations. Deterministic: a fixed-seed
 //! generator, no extra crates; the `differential` fuzz target explores further.
 

@@ -12,7 +12,7 @@
 //!   which a decision on `wss:443` would not describe, so they are refused as
 //!   `invalid` (WebSocket clients connect with `http`/`https` URIs and upgrade).
 //! - [`EnforceResolver`] wraps a hyper-util resolver (`Service<Name>`, e.g.
-//!   `GaiResolver`). It applies connect-time admission (DESIGN.md §3.4) to every
+//!   `GaiResolver`). It applies connect-time admission ([`docs::admission`](egress_policy_core::docs::admission)) to every
 //!   answer: addresses that are not admitted are dropped (and logged), and when
 //!   none remain the lookup fails with [`Denied`]. The connection goes only to
 //!   checked addresses, which stops DNS rebinding.
@@ -114,7 +114,7 @@ pub fn https_connector_with_resolver<R>(
 }
 
 /// A hyper-util legacy `Client` for HTTP and HTTPS whose connector and resolver
-/// both enforce `policy`, as the client named `client` (DESIGN.md §3 `clients`).
+/// both enforce `policy`, as the client named `client` (see [`clients`](egress_policy_core::docs::policy_file)).
 ///
 /// For request-level checks on pooled connections and redirects, wrap it in
 /// `egress_policy_tower::EnforcePolicyLayer`.

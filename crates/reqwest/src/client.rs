@@ -218,7 +218,7 @@ impl Builder {
         }
     }
 
-    /// Builds the client for the name `name` (DESIGN.md §3 `clients`): it also
+    /// Builds the client for the name `name` (see [`clients`](egress_policy_core::docs::policy_file)): it also
     /// gets the allow rules naming it.
     pub fn client_name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.client = Some(name.into());

@@ -1,4 +1,4 @@
-//! The filtering resolver: admission on every answer (DESIGN.md §3.4).
+//! The filtering resolver: admission on every answer (see `egress_policy_core::docs::admission`).
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};

@@ -374,7 +374,7 @@ impl Watcher {
         Watcher::builder(path).start()
     }
 
-    /// Watches the file named by `EGRESS_POLICY_FILE` (DESIGN.md §5). Fails when
+    /// Watches the file named by `EGRESS_POLICY_FILE` ([`docs::reload`](egress_policy_core::docs::reload)). Fails when
     /// it is unset or empty, or the file does not load.
     pub fn from_env() -> Result<Watcher, WatchError> {
         let path = std::env::var_os(POLICY_FILE_ENV)

@@ -106,7 +106,9 @@ impl Telemetry {
                 Mode::Constrained => 1,
                 _ => 2,
             };
-            let slot = ((verdict * Reason::COUNT + d.reason().index()) * 3 + mode) * 2 + usize::from(d.is_enforced());
+            let reason = d.reason().index();
+            assert!(reason < Reason::COUNT, "{} is missing from Reason::ALL", d.reason());
+            let slot = ((verdict * Reason::COUNT + reason) * 3 + mode) * 2 + usize::from(d.is_enforced());
             if let Some(cell) = self.decisions.get(slot) {
                 cell.get_or_init(|| {
                     metrics::counter!(

@@ -61,12 +61,43 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// How many reasons there are (for counter tables).
-    pub(crate) const COUNT: usize = 10;
+    /// Every reason, in declaration order.
+    pub const ALL: [Reason; 10] = [
+        Reason::Invalid,
+        Reason::DeniedByRule,
+        Reason::OpenMode,
+        Reason::AllowedByRule,
+        Reason::RuleExpired,
+        Reason::PortNotAllowed,
+        Reason::SchemeNotAllowed,
+        Reason::NoMatchingRule,
+        Reason::ResolvedToForbiddenAddress,
+        Reason::ForbiddenAddress,
+    ];
 
-    /// A dense index, `0..COUNT`.
-    pub(crate) fn index(self) -> usize {
-        self as usize
+    /// How many reasons there are (for counter tables): the length of
+    /// [`Reason::ALL`], never a number kept by hand.
+    pub(crate) const COUNT: usize = Self::ALL.len();
+
+    /// A dense index, `0..COUNT`: the reason's position in [`Reason::ALL`]. The
+    /// match is exhaustive, so a new variant does not compile until it is given
+    /// an index here (the next one; add it to `ALL` at that position too). The
+    /// compile-time check below keeps `ALL` and this match in agreement, and the
+    /// counter table refuses (panics on) an index at or past `COUNT`, so a
+    /// reason can never be counted in another's slot.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Reason::Invalid => 0,
+            Reason::DeniedByRule => 1,
+            Reason::OpenMode => 2,
+            Reason::AllowedByRule => 3,
+            Reason::RuleExpired => 4,
+            Reason::PortNotAllowed => 5,
+            Reason::SchemeNotAllowed => 6,
+            Reason::NoMatchingRule => 7,
+            Reason::ResolvedToForbiddenAddress => 8,
+            Reason::ForbiddenAddress => 9,
+        }
     }
 
     /// The stable snake_case name.
@@ -85,6 +116,15 @@ impl Reason {
         }
     }
 }
+
+// `index()` and `ALL` agree: every index is below `COUNT`, and each is taken once.
+const _: () = {
+    let mut i = 0;
+    while i < Reason::ALL.len() {
+        assert!(Reason::ALL[i].index() == i, "Reason::ALL out of order with Reason::index");
+        i += 1;
+    }
+};
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -15,8 +15,8 @@
 //!   with audit metadata (owner, reason, ticket, expiry).
 //!
 //! This facade re-exports [`egress_policy_core`]. The enforcement integrations
-//! (tower, hyper, reqwest) and the reload watcher are separate crates, enabled
-//! here by features as they land.
+//! (tower, hyper, reqwest) and the reload watcher are separate crates, each
+//! behind a feature of this one (see the table below).
 //!
 //! # Example
 //!
@@ -66,6 +66,7 @@
 //! Cilium, Calico). See [`docs`] for the matching rules and known limitations.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use egress_policy_core::*;
 

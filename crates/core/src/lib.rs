@@ -71,11 +71,19 @@
 //! - Deny rules win in every mode; `open` allows everything else; `sealed` and
 //!   `constrained` allow only what a live allow rule names.
 //!
+//! # Crate features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `metrics` | yes | counters and gauges through the `metrics` facade (see [`docs::audit`]); without a recorder installed each costs an atomic load |
+//! | `schema` | no | `policy_schema()`: the JSON Schema of the policy file (schemars), for editors and CI |
+//!
 //! # Supported Rust versions
 //!
 //! The minimum supported Rust version is 1.89.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod addr;
 mod audit;

@@ -56,6 +56,7 @@
 //! The minimum supported Rust version is 1.89.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod enforce;
 pub mod sealed_header;

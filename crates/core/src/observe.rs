@@ -134,8 +134,10 @@ impl Recorder {
         }
     }
 
-    /// Records the addresses a name resolved to (admitted or not).
-    pub fn record_admission(&self, admission: &Admission, _client: Option<&str>, _now: SystemTime) {
+    /// Records the addresses a name resolved to (admitted or not). Answers are
+    /// kept per name, for every client and period alike: what a name resolves to
+    /// does not depend on who asked.
+    pub fn record_admission(&self, admission: &Admission) {
         let Some(Host::Name(name)) = admission.decision().destination().map(Destination::host) else {
             return;
         };

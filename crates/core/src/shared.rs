@@ -81,8 +81,8 @@ impl SharedPolicy {
         }
     }
 
-    /// Records every decision (and, through [`SharedPolicy::record_admission`],
-    /// resolved addresses) made through this handle into `recorder`; `None` stops.
+    /// Records every decision (and the resolved addresses every admission saw)
+    /// made through this handle into `recorder`; `None` stops.
     /// See [`Recorder`] for the observe-then-enforce workflow.
     pub fn set_recorder(&self, recorder: Option<Arc<Recorder>>) {
         self.inner.recorder.store(recorder);
@@ -93,11 +93,12 @@ impl SharedPolicy {
         self.inner.recorder.load_full()
     }
 
-    /// Records the addresses an admission saw (integrations call this after
-    /// admitting a lookup, so observations carry resolved addresses).
-    pub fn record_admission(&self, admission: &Admission, client: Option<&str>) {
+    /// Records the answer an admission saw, for the observe-then-enforce
+    /// workflow ([`SharedPolicy::admit`] and [`SharedPolicy::admit_decided`] do
+    /// this themselves).
+    fn record_admission(&self, admission: &Admission) {
         if let Some(r) = &*self.inner.recorder.load() {
-            r.record_admission(admission, client, self.now());
+            r.record_admission(admission);
         }
     }
 
@@ -179,7 +180,49 @@ impl SharedPolicy {
         if let Some(r) = &*self.inner.recorder.load() {
             r.record(admission.decision(), client, self.now());
         }
-        self.record_admission(&admission, client);
+        self.record_admission(&admission);
+        admission
+    }
+
+    /// `decision` if it was made under the policy in force now, else the same
+    /// destination decided again under it (and recorded). Integrations call this
+    /// before they look a name up, so a name a newly swapped-in policy denies is
+    /// never queried.
+    pub fn current(&self, decision: Decision, client: Option<&str>) -> Decision {
+        let policy = self.load();
+        if decision.policy().generation == policy.generation() {
+            return decision;
+        }
+        match decision.destination() {
+            Some(dest) => {
+                let cx = Context::at(self.instant_for(&policy)).with_client(client);
+                self.recorded(policy.decide_with(dest, &cx), client)
+            }
+            None => decision, // nothing to decide again: it stays what it was (invalid)
+        }
+    }
+
+    /// Connect-time admission of `addrs` under a decision already made through
+    /// this handle (the request-level check, a connector): the one call
+    /// integrations make once a lookup has answered. When the policy was swapped
+    /// since the decision, the destination is decided and admitted again under
+    /// the policy in force. The answer is recorded, and so is the decision when
+    /// admission changed it (`resolved_to_forbidden_address`).
+    pub fn admit_decided(&self, decision: Decision, addrs: &[IpAddr], client: Option<&str>) -> Admission {
+        let policy = self.load();
+        let cx = Context::at(self.now()).with_client(client);
+        let before = (decision.policy().generation, decision.reason());
+        let admission = match decision.destination().cloned() {
+            Some(dest) if decision.policy().generation != policy.generation() => policy.admit(&dest, addrs, &cx),
+            _ => policy.admit_decided(decision, addrs, &cx),
+        };
+        let after = admission.decision();
+        if (after.policy().generation, after.reason()) != before
+            && let Some(r) = &*self.inner.recorder.load()
+        {
+            r.record(after, client, self.now());
+        }
+        self.record_admission(&admission);
         admission
     }
 }

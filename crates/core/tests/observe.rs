@@ -98,3 +98,52 @@ fn resolved_addresses_are_recorded_per_name_and_flushed_to_a_file() {
     assert_eq!(lines[0]["resolved"], serde_json::json!(["10.0.0.1", "93.184.216.34"]));
     assert_eq!(lines[1]["count"], 1);
 }
+
+/// The one seam integrations use: a decision made before a policy swap is
+/// decided again under the new policy (`current`, before a lookup) and admitted
+/// under it (`admit_decided`, after); admission that turns an allow into
+/// `resolved_to_forbidden_address` is recorded, with the answer.
+#[test]
+fn integrations_admit_through_the_shared_handle_across_swaps() {
+    use egress_policy_core::Reason;
+    let allow =
+        |extra: &str| Policy::from_toml_str(&format!("version = 1\n[[allow]]\nid = \"api\"\nhosts = [\"api.example\"]\n{extra}")).unwrap();
+    let shared = SharedPolicy::new(allow(""));
+    let recorder = Arc::new(Recorder::new(100));
+    shared.set_recorder(Some(recorder.clone()));
+    let dest = Destination::parse_url("https://api.example/").unwrap();
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+
+    // Same generation: admitted under the decision itself; a private answer is refused.
+    let decision = shared.decide(&dest, Some("billing"));
+    assert!(shared.current(decision.clone(), Some("billing")).policy().generation == 1);
+    let a = shared.admit_decided(decision.clone(), &[ip("10.0.0.1")], Some("billing"));
+    assert_eq!(a.decision().reason(), Reason::ResolvedToForbiddenAddress);
+
+    // Swapped: the old decision is decided again (now denied) before any lookup...
+    shared.store(Policy::from_toml_str("version = 1\n").unwrap());
+    let again = shared.current(decision.clone(), Some("billing"));
+    assert_eq!((again.policy().generation, again.reason()), (2, Reason::NoMatchingRule));
+    // ...and admitted under the new policy if a lookup raced the swap.
+    let a = shared.admit_decided(decision, &[ip("93.184.216.34")], Some("billing"));
+    assert_eq!(
+        (a.decision().policy().generation, a.decision().reason()),
+        (2, Reason::NoMatchingRule)
+    );
+    assert!(a.admitted().is_empty());
+
+    let lines: Vec<serde_json::Value> = recorder
+        .drain_json_lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let api = lines
+        .iter()
+        .find(|l| l["host"] == "api.example" && l["client"] == "billing")
+        .unwrap();
+    assert_eq!(api["reason"], "no_matching_rule", "the last decision recorded: {api}");
+    // The answer is recorded when admission examined it; an answer for a name the
+    // policy denies outright is not.
+    assert_eq!(api["resolved"], serde_json::json!(["10.0.0.1"]), "{api}");
+    assert!(api["count"].as_u64().unwrap() >= 3, "{api}");
+}

@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use egress_policy_core::{Context as DecisionContext, Decision, Denied, Destination, Host, SharedPolicy};
+use egress_policy_core::{Decision, Denied, Destination, Host, SharedPolicy};
 use hyper_util::client::legacy::connect::dns::Name;
 use tower_service::Service;
 
@@ -77,17 +77,12 @@ fn decide(policy: &SharedPolicy, name: &Name, target: Option<ConnectTarget>) -> 
         Ok(host) if Some(&host) == decided_host => {}
         _ => return Err(Box::new(Unscoped::OtherName(name.as_str().into()))),
     }
-    if target.decision.policy().generation == policy.load().generation() {
-        return Ok((target.decision, target.client));
+    // Decided under a policy swapped out since: decide again before the lookup.
+    let decision = policy.current(target.decision, target.client.as_deref());
+    if decision.blocks() {
+        return Err(Box::new(Denied::new(decision)));
     }
-    let Some(dest) = dest else {
-        return Err(Box::new(Unscoped::OtherName(name.as_str().into())));
-    };
-    let again = policy.decide(&dest, target.client.as_deref());
-    if again.blocks() {
-        return Err(Box::new(Denied::new(again)));
-    }
-    Ok((again, target.client))
+    Ok((decision, target.client))
 }
 
 /// Why [`EnforceResolver`] refused to look a name up.
@@ -108,18 +103,7 @@ fn admit(
     answers: Vec<SocketAddr>,
 ) -> Result<std::vec::IntoIter<SocketAddr>, BoxError> {
     let ips: Vec<_> = answers.iter().map(SocketAddr::ip).collect();
-    let current = policy.load();
-    let cx = DecisionContext::at(policy.now()).with_client(client.as_deref());
-    let admission = if decision.policy().generation == current.generation() {
-        current.admit_decided(decision, &ips, &cx)
-    } else {
-        // Swapped again during the lookup: decide and admit under the new policy.
-        match decision.destination() {
-            Some(dest) => current.admit(dest, &ips, &cx),
-            None => return Err(Box::new(Denied::new(decision))),
-        }
-    };
-    policy.record_admission(&admission, client.as_deref());
+    let admission = policy.admit_decided(decision, &ips, client.as_deref());
     if admission.decision().blocks() {
         return Err(Box::new(Denied::new(admission.decision().clone())));
     }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use egress_policy_core::{Context, Decision, Denied, Destination, Host, SharedPolicy};
+use egress_policy_core::{Decision, Denied, Destination, Host, SharedPolicy};
 
 use crate::proxy::ProxySpec;
 use crate::resolver::Lookup;
@@ -171,17 +171,7 @@ impl Checker {
     /// Connect-time admission of `addrs` under `decision` (re-decided first when
     /// the policy changed since). Returns the admitted addresses.
     pub(crate) fn admit(&self, decision: &Decision, addrs: &[IpAddr]) -> Result<Vec<IpAddr>, Denied> {
-        let current = self.policy.load();
-        let cx = Context::at(self.policy.now()).with_client(self.client.as_deref());
-        let admission = if decision.policy().generation == current.generation() {
-            current.admit_decided(decision.clone(), addrs, &cx)
-        } else {
-            match decision.destination() {
-                Some(dest) => current.admit(dest, addrs, &cx),
-                None => return Err(Denied::new(decision.clone())),
-            }
-        };
-        self.policy.record_admission(&admission, self.client.as_deref());
+        let admission = self.policy.admit_decided(decision.clone(), addrs, self.client.as_deref());
         if admission.decision().blocks() {
             return Err(Denied::new(admission.decision().clone()));
         }
@@ -206,22 +196,14 @@ impl Checker {
         if served.is_empty() {
             return Err(LookupRefused::NotDecided(name.into()));
         }
-        let now = self.policy.load();
         let mut out = Vec::with_capacity(served.len());
         for d in served {
-            if d.policy().generation == now.generation() {
-                out.push(d);
-                continue;
+            // Swapped since the check: decided again, before any lookup.
+            let d = self.policy.current(d, self.client.as_deref());
+            if d.blocks() {
+                return Err(LookupRefused::Denied(Denied::new(d)));
             }
-            // The policy was swapped since the check: decide again, before any lookup.
-            let Some(dest) = d.destination() else {
-                return Err(LookupRefused::NotDecided(name.into()));
-            };
-            let again = self.policy.decide(dest, self.client.as_deref());
-            if again.blocks() {
-                return Err(LookupRefused::Denied(Denied::new(again)));
-            }
-            out.push(again);
+            out.push(d);
         }
         Ok(out)
     }

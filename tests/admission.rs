@@ -210,8 +210,8 @@ async fn via_hyper(policy: &SharedPolicy, client: Option<&str>, resolver: Static
     let mut connector = EnforceConnector::new(http, policy.clone());
     let mut layer = EnforcePolicyLayer::new(policy.clone());
     if let Some(name) = client {
-        connector = connector.client(name);
-        layer = layer.client(name);
+        connector = connector.client_name(name);
+        layer = layer.client_name(name);
     }
     let hyper: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     let svc = layer.layer(hyper);

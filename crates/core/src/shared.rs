@@ -173,6 +173,17 @@ impl SharedPolicy {
         self.recorded(policy.decide_url_with(url, &cx), client)
     }
 
+    /// Decides on `scheme://authority/`: the scheme and authority of an HTTP
+    /// request URI or a connector URI, parsed like any URL (an authority that
+    /// does not parse, or holds a path, query or fragment, is `invalid`). The
+    /// one place the integrations turn a URI into a decision.
+    pub fn decide_authority(&self, scheme: &str, authority: &str, client: Option<&str>) -> Decision {
+        if authority.contains(['/', '\\', '?', '#']) {
+            return self.decide_url("", client);
+        }
+        self.decide_url(&format!("{scheme}://{authority}/"), client)
+    }
+
     /// Connect-time admission of `addrs` for `dest` (see [`Policy::admit`]).
     pub fn admit(&self, dest: &Destination, addrs: &[IpAddr], client: Option<&str>) -> Admission {
         let cx = Context::at(self.now()).with_client(client);

@@ -30,21 +30,21 @@ impl<C> EnforceConnector<C> {
     }
 
     /// Decides as the client `name`.
-    pub fn client(mut self, name: impl Into<Arc<str>>) -> Self {
+    pub fn client_name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.client = Some(name.into());
         self
     }
 }
 
-/// `scheme://authority/` of a connector URI, for the WHATWG parser. Only `http`
-/// and `https` are judged: hyper-util's connectors connect any other scheme in
-/// plaintext to port 80 unless the URI names a port (a `wss://host/` URI goes to
-/// `host:80` without TLS), so a decision on it would not describe the
-/// connection. Anything else is refused (`invalid`).
-fn uri_destination(uri: &Uri) -> String {
+/// Decides on a connector URI. Only `http` and `https` are judged: hyper-util's
+/// connectors connect any other scheme in plaintext to port 80 unless the URI
+/// names a port (a `wss://host/` URI goes to `host:80` without TLS), so a
+/// decision on it would not describe the connection. Anything else is refused
+/// (`invalid`).
+fn decide(policy: &SharedPolicy, uri: &Uri, client: Option<&str>) -> egress_policy_core::Decision {
     match (uri.scheme_str(), uri.authority()) {
-        (Some(scheme @ ("http" | "https")), Some(authority)) => format!("{scheme}://{authority}/"),
-        _ => String::new(),
+        (Some(scheme @ ("http" | "https")), Some(authority)) => policy.decide_authority(scheme, authority.as_str(), client),
+        _ => policy.decide_url("", client),
     }
 }
 
@@ -63,7 +63,7 @@ where
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        let decision = self.policy.decide_url(&uri_destination(&uri), self.client.as_deref());
+        let decision = decide(&self.policy, &uri, self.client.as_deref());
         if decision.blocks() {
             return ConnectFuture::denied(Denied::new(decision));
         }

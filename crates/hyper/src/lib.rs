@@ -109,7 +109,7 @@ pub fn https_connector_with_resolver<R>(
         .wrap_connector(http);
     let mut connector = EnforceConnector::new(https, policy);
     if let Some(name) = client {
-        connector = connector.client(name);
+        connector = connector.client_name(name);
     }
     Ok(connector)
 }

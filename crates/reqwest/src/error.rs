@@ -29,7 +29,7 @@ impl Error {
     pub fn denied(&self) -> Option<&Denied> {
         match &self.kind {
             Kind::Denied(d) => Some(d),
-            Kind::Reqwest(e) => find_denied(e),
+            Kind::Reqwest(e) => Denied::find(e),
             Kind::Lookup(_) => None,
         }
     }
@@ -97,12 +97,6 @@ impl std::error::Error for Error {
             Kind::Reqwest(e) => std::error::Error::source(e),
         }
     }
-}
-
-/// Finds a [`Denied`] in any error's `source()` chain, e.g. a `reqwest::Error`
-/// from a client built with [`Builder::build_for_middleware`](crate::Builder::build_for_middleware).
-pub fn find_denied<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Denied> {
-    Denied::find(err)
 }
 
 /// Why an enforced client could not be built.

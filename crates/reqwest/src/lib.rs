@@ -100,7 +100,7 @@ mod resolver;
 
 pub use client::{Builder, EnforcedClient, RequestBuilder};
 pub use egress_policy_core::{Denied, SharedPolicy};
-pub use error::{BuildError, Error, find_denied};
+pub use error::{BuildError, Error};
 #[cfg(feature = "middleware")]
 pub use middleware::{EnforceMiddleware, find_denied_middleware};
 pub use resolver::{Lookup, LookupFuture, SystemLookup};

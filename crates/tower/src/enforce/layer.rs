@@ -33,7 +33,7 @@ impl EnforcePolicyLayer {
     }
 
     /// Decides as the client `name`: it also gets the rules whose `clients` name it.
-    pub fn client(mut self, name: impl Into<Arc<str>>) -> Self {
+    pub fn client_name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.client = Some(name.into());
         self
     }

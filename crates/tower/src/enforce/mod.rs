@@ -54,15 +54,20 @@ impl<S> EnforcePolicy<S> {
 /// Only scheme and authority are used, so path and query never reach a decision
 /// or a log line.
 pub fn destination_url<B>(req: &Request<B>, default_scheme: &Scheme) -> Option<String> {
+    destination_parts(req, default_scheme).map(|(scheme, authority)| format!("{scheme}://{authority}/"))
+}
+
+/// The scheme and authority [`destination_url`] is made of, borrowed.
+fn destination_parts<'r, B>(req: &'r Request<B>, default_scheme: &'r Scheme) -> Option<(&'r str, &'r str)> {
     let uri = req.uri();
     if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
-        return Some(format!("{scheme}://{authority}/"));
+        return Some((scheme, authority.as_str()));
     }
     if uri.authority().is_some() {
         return None; // an authority without a scheme is not a destination we can judge
     }
     let host = req.headers().get(http::header::HOST)?.to_str().ok()?;
-    (!host.is_empty()).then(|| format!("{default_scheme}://{host}/"))
+    (!host.is_empty()).then(|| (default_scheme.as_str(), host))
 }
 
 /// A request refused by
@@ -119,8 +124,11 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let url = destination_url(&req, &self.default_scheme).unwrap_or_default();
-        let decision = self.policy.decide_url(&url, self.client.as_deref());
+        let client = self.client.as_deref();
+        let decision = match destination_parts(&req, &self.default_scheme) {
+            Some((scheme, authority)) => self.policy.decide_authority(scheme, authority, client),
+            None => self.policy.decide_url("", client), // names no destination: invalid
+        };
         if decision.blocks() {
             return ResponseFuture::denied(Denied::new(decision));
         }

@@ -119,6 +119,7 @@ impl Reason {
 
 // `index()` and `ALL` agree: every index is below `COUNT`, and each is taken once.
 const _: () = {
+    assert!(Reason::COUNT == Reason::ALL.len());
     let mut i = 0;
     while i < Reason::ALL.len() {
         assert!(Reason::ALL[i].index() == i, "Reason::ALL out of order with Reason::index");

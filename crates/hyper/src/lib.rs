@@ -51,6 +51,17 @@
 //! # }
 //! ```
 //!
+//! # Crate features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `rustls` | yes | [`https_client`] and [`https_connector_with_resolver`] (hyper-rustls, the platform's trust store) |
+//! | `aws-lc-rs` | yes | the aws-lc-rs crypto provider for them (rustls' and reqwest's default, FIPS-capable) |
+//! | `ring` | no | the ring provider instead (turn off default features, then enable `ring`) |
+//!
+//! An installed process-default provider (`CryptoProvider::install_default`)
+//! takes precedence over the compiled-in one.
+//!
 //! # Supported Rust versions
 //!
 //! The minimum supported Rust version is 1.89.
@@ -88,10 +99,28 @@ tokio::task_local! {
 pub type EnforcedHttpsConnector<R = hyper_util::client::legacy::connect::dns::GaiResolver> =
     EnforceConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<EnforceResolver<R>>>>;
 
+/// The rustls crypto provider for [`https_client`]: the process default when
+/// one is installed, else the one compiled in (feature `aws-lc-rs`, the default,
+/// or `ring`).
+#[cfg(feature = "rustls")]
+fn crypto_provider() -> std::io::Result<std::sync::Arc<rustls::crypto::CryptoProvider>> {
+    if let Some(installed) = rustls::crypto::CryptoProvider::get_default() {
+        return Ok(installed.clone());
+    }
+    #[cfg(feature = "aws-lc-rs")]
+    return Ok(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    return Ok(std::sync::Arc::new(rustls::crypto::ring::default_provider()));
+    #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
+    Err(std::io::Error::other(
+        "no rustls crypto provider: enable the `aws-lc-rs` or `ring` feature of egress-policy-hyper, or install a process default with CryptoProvider::install_default",
+    ))
+}
+
 /// An enforced HTTP+HTTPS connector over `resolver`: the connector decides on
 /// every connection, the resolver admits every address. TLS by rustls with the
-/// ring provider (passed explicitly, whatever the process default) and the
-/// platform's trust store.
+/// platform's trust store, and the process's default crypto provider if one is
+/// installed, else the compiled-in one (aws-lc-rs by default, or ring).
 #[cfg(feature = "rustls")]
 pub fn https_connector_with_resolver<R>(
     policy: SharedPolicy,
@@ -102,7 +131,7 @@ pub fn https_connector_with_resolver<R>(
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
     http.enforce_http(false);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
+        .with_provider_and_native_roots(crypto_provider()?)?
         .https_or_http()
         .enable_http1()
         .enable_http2()

@@ -168,6 +168,7 @@ async fn with_the_tower_layer_a_policy_swap_stops_pooled_connections() {
     assert_eq!((up.connections(), up.requests()), (1, 1));
 }
 
+#[cfg(any(feature = "aws-lc-rs", feature = "ring"))]
 #[tokio::test]
 async fn the_one_call_https_client_enforces() {
     let up = CountingServer::ok().await;

@@ -5,8 +5,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net};
 
-use crate::policy::Slots;
-
 /// The canonical form of an address for matching: IPv4-mapped IPv6
 /// (`::ffff:a.b.c.d`) is the IPv4 address; every other address is itself.
 ///
@@ -249,78 +247,6 @@ pub fn is_public(ip: IpAddr) -> bool {
     special_purpose(ip).is_none()
 }
 
-/// CIDRs compiled for lookup: one hash map per prefix length present, so a lookup
-/// costs at most one probe per distinct prefix length (≤ 33 for IPv4, ≤ 129 for
-/// IPv6), whatever the number of rules. Values are rule indices.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct PrefixTable {
-    v4: Vec<(u8, crate::policy::FastMap<u32, Slots>)>,
-    v6: Vec<(u8, crate::policy::FastMap<u128, Slots>)>,
-}
-
-impl PrefixTable {
-    pub(crate) fn insert(&mut self, net: IpNet, rule: u32) {
-        match canonical_net(net) {
-            IpNet::V4(n) => {
-                let key = u32::from(n.network());
-                push_level(&mut self.v4, n.prefix_len(), key, rule);
-            }
-            IpNet::V6(n) => {
-                let key = u128::from(n.network());
-                push_level(&mut self.v6, n.prefix_len(), key, rule);
-            }
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_empty()
-    }
-
-    /// Calls `f` with each rule whose network contains `ip`, most specific first.
-    /// Stops when `f` returns `true`.
-    pub(crate) fn for_each_match(&self, ip: IpAddr, mut f: impl FnMut(u32) -> bool) {
-        match canonical_ip(ip) {
-            IpAddr::V4(v4) => {
-                let bits = u32::from(v4);
-                for (len, map) in &self.v4 {
-                    let mask = if *len == 0 { 0 } else { u32::MAX << (32 - len) };
-                    if let Some(rules) = map.get(&(bits & mask))
-                        && rules.as_slice().iter().any(|&r| f(r))
-                    {
-                        return;
-                    }
-                }
-            }
-            IpAddr::V6(v6) => {
-                let bits = u128::from(v6);
-                for (len, map) in &self.v6 {
-                    let mask = if *len == 0 { 0 } else { u128::MAX << (128 - len) };
-                    if let Some(rules) = map.get(&(bits & mask))
-                        && rules.as_slice().iter().any(|&r| f(r))
-                    {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn push_level<K: std::hash::Hash + Eq>(levels: &mut Vec<(u8, crate::policy::FastMap<K, Slots>)>, len: u8, key: K, rule: u32) {
-    let pos = match levels.binary_search_by(|(l, _)| len.cmp(l)) {
-        Ok(pos) => pos,
-        Err(pos) => {
-            levels.insert(pos, (len, crate::policy::FastMap::default()));
-            pos
-        }
-    };
-    levels[pos]
-        .1
-        .entry(key)
-        .and_modify(|slots| slots.push(rule))
-        .or_insert(Slots::One(rule));
-}
-
 /// Whether `net` contains `ip`, both canonical (mapped IPv6 read as IPv4).
 pub(crate) fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
     canonical_net(*net).contains(&canonical_ip(ip))
@@ -455,26 +381,5 @@ mod tests {
         assert_eq!(parse_cidr("1.2.3.4").unwrap().to_string(), "1.2.3.4/32");
         assert!(parse_cidr("10.0.0.0/33").is_err());
         assert!(parse_cidr("example.com").is_err());
-    }
-
-    #[test]
-    fn prefix_table_most_specific_first() {
-        let mut t = PrefixTable::default();
-        t.insert("10.0.0.0/8".parse().unwrap(), 0);
-        t.insert("10.1.0.0/16".parse().unwrap(), 1);
-        t.insert("::ffff:10.2.0.0/112".parse().unwrap(), 2);
-        t.insert("2001:db8::/32".parse().unwrap(), 3);
-        let collect = |s: &str| {
-            let mut v = Vec::new();
-            t.for_each_match(ip(s), |r| {
-                v.push(r);
-                false
-            });
-            v
-        };
-        assert_eq!(collect("10.1.2.3"), vec![1, 0]);
-        assert_eq!(collect("::ffff:10.2.0.1"), vec![2, 0]);
-        assert_eq!(collect("11.0.0.1"), Vec::<u32>::new());
-        assert_eq!(collect("2001:db8::5"), vec![3]);
     }
 }

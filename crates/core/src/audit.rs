@@ -4,7 +4,6 @@
 //! holds no userinfo, path, query or fragment, so none can leak into a log line.
 
 use crate::decision::{Decision, Verdict};
-use crate::policy::Dropped;
 
 /// The target of decision events.
 pub const DECISION_TARGET: &str = "egress_policy::decision";
@@ -135,44 +134,4 @@ impl Telemetry {
         #[cfg(not(feature = "metrics"))]
         let _ = d;
     }
-}
-
-/// Sets `egress_policy_generation` and `egress_rule_expiry_seconds{rule}` (time
-/// left to each rule's expiry, negative once expired) for `policy` as of `now`.
-pub(crate) fn publish_policy_gauges(policy: &crate::Policy, now: std::time::SystemTime) {
-    #[cfg(feature = "metrics")]
-    {
-        metrics::gauge!("egress_policy_generation").set(policy.generation() as f64);
-        for rule in policy.allow_rules().chain(policy.deny_rules()) {
-            if let Some(e) = rule.expires() {
-                let left = match e.at().duration_since(now) {
-                    Ok(d) => d.as_secs_f64(),
-                    Err(past) => -past.duration().as_secs_f64(),
-                };
-                metrics::gauge!("egress_rule_expiry_seconds", "rule" => rule.id().to_string()).set(left);
-            }
-        }
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (policy, now);
-}
-
-/// Emits one WARN event listing the resolved addresses that were refused, and
-/// counts enforced drops in `egress_resolved_addresses_dropped_total`.
-pub(crate) fn emit_dropped(d: &Decision, dropped: &[Dropped]) {
-    #[cfg(feature = "metrics")]
-    if d.is_enforced() {
-        metrics::counter!("egress_resolved_addresses_dropped_total").increment(dropped.len() as u64);
-    }
-    let host = d.destination().map(|x| x.host().to_string()).unwrap_or_default();
-    let list: Vec<String> = dropped.iter().map(|x| format!("{} ({})", x.addr, x.why)).collect();
-    tracing::warn!(
-        target: "egress_policy::decision",
-        host = host.as_str(),
-        dropped = list.join(", ").as_str(),
-        enforced = d.is_enforced(),
-        generation = d.policy().generation,
-        digest = %d.policy().digest,
-        "resolved addresses refused"
-    );
 }

@@ -1,20 +1,9 @@
 //! Destinations: a URL or a `(scheme, host, port)` normalised once into one type.
 
 use std::fmt;
-use std::net::IpAddr;
 
-use crate::host::{from_url_host, parse_host};
+use crate::host::{Host, from_url_host, parse_host};
 use crate::model::Scheme;
-
-/// A destination's host: a canonical name or an address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Host {
-    /// A canonical DNS name (WHATWG host: lower case, A-labels, one trailing dot
-    /// removed). Shared, so decisions carry it without copying.
-    Name(std::sync::Arc<str>),
-    /// An address; IPv4-mapped IPv6 is read as IPv4.
-    Ip(IpAddr),
-}
 
 impl Host {
     /// Parses a host the way the WHATWG URL parser does for `http`/`https`:
@@ -29,32 +18,6 @@ impl Host {
     /// ```
     pub fn parse(raw: &str) -> Result<Host, DestinationError> {
         parse_host(raw).map_err(|e| DestinationError::InvalidHost(e.to_string()))
-    }
-
-    /// The name, when this is a name.
-    pub fn as_name(&self) -> Option<&str> {
-        match self {
-            Host::Name(n) => Some(n),
-            Host::Ip(_) => None,
-        }
-    }
-
-    /// The address, when this is an address.
-    pub fn as_ip(&self) -> Option<IpAddr> {
-        match self {
-            Host::Ip(ip) => Some(*ip),
-            Host::Name(_) => None,
-        }
-    }
-}
-
-impl fmt::Display for Host {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Host::Name(n) => f.write_str(n),
-            Host::Ip(IpAddr::V4(v4)) => write!(f, "{v4}"),
-            Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
-        }
     }
 }
 

@@ -4,7 +4,46 @@
 //! WHATWG host the `url` crate produces (UTS #46 non-transitional processing, lower
 //! case, A-labels), with one trailing dot removed.
 
+use std::fmt;
 use std::net::IpAddr;
+
+/// A destination's host: a canonical name or an address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Host {
+    /// A canonical DNS name (WHATWG host: lower case, A-labels, one trailing dot
+    /// removed). Shared, so decisions carry it without copying.
+    Name(std::sync::Arc<str>),
+    /// An address; IPv4-mapped IPv6 is read as IPv4.
+    Ip(IpAddr),
+}
+
+impl Host {
+    /// The name, when this is a name.
+    pub fn as_name(&self) -> Option<&str> {
+        match self {
+            Host::Name(n) => Some(n),
+            Host::Ip(_) => None,
+        }
+    }
+
+    /// The address, when this is an address.
+    pub fn as_ip(&self) -> Option<IpAddr> {
+        match self {
+            Host::Ip(ip) => Some(*ip),
+            Host::Name(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Name(n) => f.write_str(n),
+            Host::Ip(IpAddr::V4(v4)) => write!(f, "{v4}"),
+            Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
+        }
+    }
+}
 
 /// Canonicalises a domain produced by the WHATWG host parser: removes **one**
 /// trailing dot. A second trailing dot stays, leaving an empty label that matches
@@ -196,24 +235,24 @@ fn canonical_name(raw: &str) -> Result<String, NameError> {
 /// Parses a host as the WHATWG URL parser does for special schemes (`http`,
 /// `https`, `ws`, `wss`): percent-decoding, IDNA, IPv4 number forms, IPv6 in
 /// brackets. IPv4-mapped IPv6 is read as the IPv4 address.
-pub(crate) fn parse_host(raw: &str) -> Result<crate::Host, url::ParseError> {
+pub(crate) fn parse_host(raw: &str) -> Result<Host, url::ParseError> {
     let host = url::Host::parse(raw)?;
     from_url_host(host).ok_or(url::ParseError::EmptyHost)
 }
 
 /// The canonical host; `None` for a name that is empty once its trailing dot is
 /// removed (the WHATWG parser accepts `http:./x` with host `.`).
-pub(crate) fn from_url_host<S: AsRef<str>>(host: url::Host<S>) -> Option<crate::Host> {
+pub(crate) fn from_url_host<S: AsRef<str>>(host: url::Host<S>) -> Option<Host> {
     Some(match host {
         url::Host::Domain(d) => {
             let name = strip_one_trailing_dot(d.as_ref());
             if name.is_empty() {
                 return None;
             }
-            crate::Host::Name(name.into())
+            Host::Name(name.into())
         }
-        url::Host::Ipv4(ip) => crate::Host::Ip(IpAddr::V4(ip)),
-        url::Host::Ipv6(ip) => crate::Host::Ip(crate::addr::canonical_ip(IpAddr::V6(ip))),
+        url::Host::Ipv4(ip) => Host::Ip(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Host::Ip(crate::addr::canonical_ip(IpAddr::V6(ip))),
     })
 }
 
@@ -300,7 +339,7 @@ mod tests {
 
     #[test]
     fn host_parsing_normalises_like_whatwg() {
-        use crate::Host;
+        use Host;
         let cases: &[(&str, Host)] = &[
             ("Example.COM", Host::Name("example.com".into())),
             ("example.com.", Host::Name("example.com".into())),

@@ -86,11 +86,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod addr;
+mod admission;
 mod audit;
 mod decision;
 mod destination;
 pub mod docs;
 mod host;
+mod index;
 mod load;
 mod model;
 mod observe;
@@ -99,14 +101,15 @@ mod shared;
 mod time;
 
 pub use addr::{METADATA_ADDRESSES, SpecialRange, canonical_ip, embedded_ipv4, is_public, special_purpose};
+pub use admission::{Admission, DropReason, Dropped};
 pub use audit::{DECISION_TARGET, RELOAD_TARGET};
 pub use decision::{Context, Decision, Denied, Digest, PolicyId, Reason, Verdict};
-pub use destination::{Destination, DestinationError, Host, redact_url};
-pub use host::HostPattern;
+pub use destination::{Destination, DestinationError, redact_url};
+pub use host::{Host, HostPattern};
 pub use load::{Format, LoadError, LoadErrorKind, Problem, RuleLocation, rule_id_from};
 pub use model::{Enforcement, Expiry, Mode, Ports, Rule, RuleKind, Scheme, SchemeSet};
 pub use observe::{DEFAULT_CAPACITY, Flusher, MAX_ADDRESSES_PER_NAME, Recorder};
-pub use policy::{Admission, DropReason, Dropped, Policy};
+pub use policy::Policy;
 pub use shared::{EnvError, POLICY_FILE_ENV, PolicyGuard, SharedPolicy, Swap, load_from_env};
 /// The JSON Schema of the policy file format (feature `schema`), for editors and
 /// CI. The loader is stricter: canonical names, CIDR host bits, expiry dates and

@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+use crate::admission::Admission;
 use crate::decision::{Decision, Reason, Verdict};
-use crate::destination::{Destination, Host};
-use crate::policy::Admission;
+use crate::destination::Destination;
+use crate::host::Host;
 use crate::time::format_rfc3339;
 
 /// The default number of distinct destinations a [`Recorder`] keeps.

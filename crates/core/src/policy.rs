@@ -1,17 +1,16 @@
 //! The compiled policy: rule indexes, identity, decisions and connect-time admission.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use sha2::Digest as _;
 
-use crate::addr::{PrefixTable, SpecialRange};
 use crate::audit;
 use crate::decision::{Context, Decision, Digest, PolicyId, Reason, Verdict};
-use crate::destination::{Destination, Host};
-use crate::host::{HostPattern, is_matchable_name};
+use crate::destination::Destination;
+use crate::host::Host;
+use crate::index::{Index, matchable};
 use crate::load::{Format, LoadError, LoadErrorKind};
 use crate::model::{Enforcement, Mode, Rule, RuleKind, Scheme};
 
@@ -60,174 +59,6 @@ pub struct Policy {
     /// Whether any rule expires: when none does, decisions need no clock.
     expiring: bool,
     telemetry: Arc<audit::Telemetry>,
-}
-
-/// The maps' hasher. Only policy names are ever inserted (an attacker-chosen
-/// destination is only looked up), so hash flooding does not apply and a fast
-/// non-keyed hash is safe.
-pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
-
-/// Rules compiled for lookup. Values are indices into the rule list.
-#[derive(Debug, Default, Clone)]
-struct Index {
-    exact: FastMap<Box<str>, Slots>,
-    suffix: FastMap<Box<str>, Slots>,
-    /// Bit `n` set: some wildcard suffix has `n` labels (≥ 127 share bit 127).
-    /// Suffixes of other lengths are never probed.
-    suffix_labels: u128,
-    cidrs: PrefixTable,
-}
-
-/// The rules an index key leads to: almost always one, kept inline.
-#[derive(Debug, Clone)]
-pub(crate) enum Slots {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-impl Slots {
-    pub(crate) fn push(&mut self, rule: u32) {
-        match self {
-            Slots::One(r) if *r == rule => {}
-            Slots::One(r) => *self = Slots::Many(vec![*r, rule]),
-            Slots::Many(v) => {
-                if !v.contains(&rule) {
-                    v.push(rule);
-                    v.sort_unstable();
-                }
-            }
-        }
-    }
-    pub(crate) fn as_slice(&self) -> &[u32] {
-        match self {
-            Slots::One(r) => std::slice::from_ref(r),
-            Slots::Many(v) => v,
-        }
-    }
-}
-
-/// Whether a host can match any rule at all: addresses always, names only
-/// without empty or literal-`*` labels.
-fn matchable(host: &Host) -> bool {
-    match host {
-        Host::Name(name) => is_matchable_name(name),
-        Host::Ip(_) => true,
-    }
-}
-
-fn label_bit(labels: usize) -> u128 {
-    1u128 << labels.min(127)
-}
-
-impl Index {
-    fn build(rules: &[Arc<Rule>]) -> Index {
-        let mut index = Index::default();
-        for (i, rule) in rules.iter().enumerate() {
-            let i = i as u32;
-            for h in &rule.hosts {
-                let (map, key) = match h {
-                    HostPattern::Exact(n) => (&mut index.exact, n),
-                    HostPattern::Wildcard(s) => {
-                        index.suffix_labels |= label_bit(s.split('.').count());
-                        (&mut index.suffix, s)
-                    }
-                };
-                map.entry(key.clone()).and_modify(|slots| slots.push(i)).or_insert(Slots::One(i));
-            }
-            for net in &rule.cidrs {
-                index.cidrs.insert(*net, i);
-            }
-        }
-        index
-    }
-
-    /// Calls `f` with candidate rules for `host`, most specific first: exact name,
-    /// then wildcard suffixes from longest to shortest; for addresses, CIDRs from
-    /// longest prefix. Stops when `f` returns `true`. Callers check names with
-    /// [`matchable`] first (once per decision, not once per index).
-    fn for_each_candidate(&self, host: &Host, mut f: impl FnMut(u32) -> bool) {
-        match host {
-            Host::Name(name) => {
-                if let Some(rules) = self.exact.get(&**name)
-                    && rules.as_slice().iter().any(|&r| f(r))
-                {
-                    return;
-                }
-                if self.suffix.is_empty() {
-                    return;
-                }
-                for (dot, _) in name.match_indices('.') {
-                    if let Some(rules) = self.suffix.get(&name[dot + 1..])
-                        && rules.as_slice().iter().any(|&r| f(r))
-                    {
-                        return;
-                    }
-                }
-            }
-            Host::Ip(ip) => {
-                if !self.cidrs.is_empty() {
-                    self.cidrs.for_each_match(*ip, f);
-                }
-            }
-        }
-    }
-}
-
-/// Connect-time admission of resolved addresses ([`docs::admission`](crate::docs::admission)).
-#[derive(Debug, Clone)]
-pub struct Admission {
-    decision: Decision,
-    admitted: Vec<IpAddr>,
-    dropped: Vec<Dropped>,
-}
-
-/// A resolved address that was not admitted, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dropped {
-    /// The address.
-    pub addr: IpAddr,
-    /// Why it was refused.
-    pub why: DropReason,
-}
-
-/// Why a resolved address was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DropReason {
-    /// A deny rule's CIDR holds it.
-    DeniedByRule(Box<str>),
-    /// It is not public unicast and no rule admits it.
-    SpecialPurpose(SpecialRange),
-    /// The destination is an IP literal and this is another address.
-    NotTheDestination,
-}
-
-impl std::fmt::Display for DropReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DropReason::DeniedByRule(id) => write!(f, "denied by rule `{id}`"),
-            DropReason::SpecialPurpose(r) => write!(f, "{} ({})", r.name, r.network),
-            DropReason::NotTheDestination => f.write_str("not the destination's address"),
-        }
-    }
-}
-
-impl Admission {
-    /// The decision after admission: the original one, or a deny with reason
-    /// `resolved_to_forbidden_address` when no address remained.
-    pub fn decision(&self) -> &Decision {
-        &self.decision
-    }
-    /// The addresses the connection may go to, in the resolver's order. Under
-    /// `observe` every address is here (nothing fails); see [`Admission::dropped`]
-    /// for what enforcement would have removed.
-    pub fn admitted(&self) -> &[IpAddr] {
-        &self.admitted
-    }
-    /// The addresses refused (or, under `observe`, that would have been).
-    pub fn dropped(&self) -> &[Dropped] {
-        &self.dropped
-    }
 }
 
 impl Policy {
@@ -474,7 +305,7 @@ impl Policy {
     }
 
     /// Counts and logs one decision.
-    fn emit(&self, d: &Decision) {
+    pub(crate) fn emit(&self, d: &Decision) {
         self.telemetry.count(d);
         audit::emit_decision(d);
     }
@@ -509,7 +340,7 @@ impl Policy {
         d
     }
 
-    fn decision(&self, verdict: Verdict, reason: Reason, rule: Option<&Arc<Rule>>, dest: Option<&Destination>) -> Decision {
+    pub(crate) fn decision(&self, verdict: Verdict, reason: Reason, rule: Option<&Arc<Rule>>, dest: Option<&Destination>) -> Decision {
         Decision {
             verdict,
             enforced: self.enforcement == Enforcement::Enforce,
@@ -525,7 +356,7 @@ impl Policy {
     /// An IPv6 address is also judged by every IPv4 address embedded in it
     /// (NAT64, 6to4, Teredo, ISATAP, IPv4-compatible and -translated): denying is
     /// never weaker than the private floor.
-    fn deny_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
+    pub(crate) fn deny_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
         let hit = self.deny_match_exact(host, scheme, port, cx);
         if hit.is_some() || self.deny_index.cidrs.is_empty() {
             return hit;
@@ -557,7 +388,7 @@ impl Policy {
     /// The first live allow rule for this mode and client covering the destination.
     /// In `open` mode, where allow rules only exempt addresses from the floor, a
     /// rule's `modes` are not consulted.
-    fn allow_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
+    pub(crate) fn allow_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
         let mut hit = None;
         let mode = self.mode;
         self.allow_index.for_each_candidate(host, |i| {
@@ -641,148 +472,6 @@ impl Policy {
             Some((_, reason)) => self.decision(Verdict::Deny, reason, best_rule, Some(dest)),
             None => self.decision(Verdict::Deny, Reason::NoMatchingRule, None, Some(dest)),
         }
-    }
-
-    /// Connect-time admission ([`docs::admission`](crate::docs::admission)): decides on `dest`, then filters the
-    /// addresses its name resolved to. An address is admitted when no deny rule
-    /// covers it and it is public unicast (every IPv6 embedding of IPv4
-    /// unwrapped), or lies in the matched rule's `resolves_to`, or in the `cidrs`
-    /// of a live allow rule that covers this scheme, port and client. In `open`
-    /// mode only deny rules filter, unless the policy sets `floor = true`.
-    ///
-    /// When nothing remains the decision becomes a deny with reason
-    /// `resolved_to_forbidden_address`. Under `observe` nothing is removed from
-    /// [`Admission::admitted`]; the would-be drops are reported and logged.
-    ///
-    /// ```
-    /// use egress_policy_core::{Context, Destination, Policy, Reason};
-    /// let policy = Policy::from_toml_str(r#"
-    ///     version = 1
-    ///     [[allow]]
-    ///     id = "api"
-    ///     hosts = ["api.example.com"]
-    /// "#)?;
-    /// let dest = Destination::parse_url("https://api.example.com/")?;
-    /// let a = policy.admit(&dest, &["93.184.216.34".parse()?, "127.0.0.1".parse()?], &Context::now());
-    /// assert_eq!(a.admitted(), &["93.184.216.34".parse::<std::net::IpAddr>()?]);
-    ///
-    /// let a = policy.admit(&dest, &["127.0.0.1".parse()?], &Context::now());   // DNS rebinding
-    /// assert_eq!(a.decision().reason(), Reason::ResolvedToForbiddenAddress);
-    /// assert!(a.admitted().is_empty());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn admit(&self, dest: &Destination, addrs: &[IpAddr], cx: &Context<'_>) -> Admission {
-        let decision = self.decide_with(dest, cx);
-        self.admit_decided(decision, addrs, cx)
-    }
-
-    /// [`Policy::admit`] for a destination already decided by this policy (the
-    /// decision is not logged again).
-    pub fn admit_decided(&self, decision: Decision, addrs: &[IpAddr], cx: &Context<'_>) -> Admission {
-        let Some(dest) = decision.destination.clone() else {
-            return Admission {
-                decision,
-                admitted: Vec::new(),
-                dropped: Vec::new(),
-            };
-        };
-        if decision.blocks() {
-            return Admission {
-                decision,
-                admitted: Vec::new(),
-                dropped: Vec::new(),
-            };
-        }
-        if let Host::Ip(ip) = dest.host() {
-            // An IP literal was decided on itself; only that address may be used.
-            let (admitted, dropped): (Vec<IpAddr>, Vec<IpAddr>) = addrs.iter().partition(|a| crate::addr::canonical_ip(**a) == *ip);
-            let dropped = dropped
-                .into_iter()
-                .map(|addr| Dropped {
-                    addr,
-                    why: DropReason::NotTheDestination,
-                })
-                .collect();
-            return Admission {
-                decision,
-                admitted,
-                dropped,
-            };
-        }
-        // The rule whose `resolves_to` applies: the one the decision matched; in
-        // open mode with `floor = true` (the decision is `open_mode`), the live
-        // allow rule for this client that covers the scheme, host and port.
-        let matched = match decision.reason {
-            Reason::AllowedByRule => decision.rule.clone(),
-            Reason::OpenMode if self.floor => self.allow_match(dest.host(), dest.scheme(), dest.port(), cx).cloned(),
-            _ => None,
-        };
-        let floor = self.mode != Mode::Open || self.floor;
-        let mut admitted = Vec::with_capacity(addrs.len());
-        let mut dropped = Vec::new();
-        for &addr in addrs {
-            match self.refuse_address(addr, &dest, matched.as_deref(), floor, cx) {
-                None => admitted.push(addr),
-                Some(why) => dropped.push(Dropped { addr, why }),
-            }
-        }
-        self.conclude(decision, addrs, admitted, dropped, true)
-    }
-
-    /// The end of every admission: when nothing remains of a non-empty answer
-    /// the decision becomes `resolved_to_forbidden_address`; the decision is
-    /// logged and counted (unless `logged` says the caller already did and it did
-    /// not change), drops are logged, and under `observe` every address stays.
-    fn conclude(&self, decision: Decision, addrs: &[IpAddr], mut admitted: Vec<IpAddr>, dropped: Vec<Dropped>, logged: bool) -> Admission {
-        let mut decision = decision;
-        let emptied = admitted.is_empty() && !addrs.is_empty() && decision.is_allow();
-        if emptied {
-            decision = Decision {
-                verdict: Verdict::Deny,
-                reason: Reason::ResolvedToForbiddenAddress,
-                ..decision
-            };
-        }
-        if emptied || !logged {
-            self.emit(&decision);
-        }
-        if !dropped.is_empty() {
-            audit::emit_dropped(&decision, &dropped);
-        }
-        if !decision.enforced {
-            admitted = addrs.to_vec();
-        }
-        Admission {
-            decision,
-            admitted,
-            dropped,
-        }
-    }
-
-    /// Why `addr` may not be used for `dest`, or `None` when it is admitted.
-    fn refuse_address(
-        &self,
-        addr: IpAddr,
-        dest: &Destination,
-        matched: Option<&Rule>,
-        floor: bool,
-        cx: &Context<'_>,
-    ) -> Option<DropReason> {
-        let as_host = Host::Ip(crate::addr::canonical_ip(addr));
-        if let Some(rule) = self.deny_match(&as_host, dest.scheme(), dest.port(), cx) {
-            return Some(DropReason::DeniedByRule(rule.id.clone()));
-        }
-        if !floor {
-            return None;
-        }
-        let special = crate::addr::special_purpose(addr)?;
-        if matched.is_some_and(|r| r.resolves_to.iter().any(|n| crate::addr::net_contains(n, addr))) {
-            return None;
-        }
-        if self.allow_match(&as_host, dest.scheme(), dest.port(), cx).is_some() {
-            return None;
-        }
-        Some(DropReason::SpecialPurpose(special))
     }
 }
 

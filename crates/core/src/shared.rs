@@ -6,10 +6,11 @@ use std::time::SystemTime;
 
 use arc_swap::{ArcSwap, ArcSwapOption, Guard};
 
+use crate::admission::Admission;
 use crate::decision::{Context, Decision, PolicyId};
 use crate::destination::Destination;
 use crate::observe::Recorder;
-use crate::policy::{Admission, Policy};
+use crate::policy::Policy;
 use crate::time::{Clock, SystemClock};
 
 /// The live policy: cheap to clone (one `Arc`), one lock-free `load()` per
@@ -70,7 +71,7 @@ impl SharedPolicy {
     /// Shares `policy` as generation 1, with an injected clock (tests, replays).
     pub fn with_clock(mut policy: Policy, clock: Arc<dyn Clock>) -> SharedPolicy {
         policy.set_generation(1);
-        crate::audit::publish_policy_gauges(&policy, clock.now());
+        publish_policy_gauges(&policy, clock.now());
         SharedPolicy {
             inner: Arc::new(Inner {
                 current: ArcSwap::from_pointee(policy),
@@ -105,7 +106,7 @@ impl SharedPolicy {
     /// Re-publishes `egress_rule_expiry_seconds` (time left runs down: call this
     /// periodically; the watcher does on every fallback tick).
     pub fn refresh_expiry_metrics(&self) {
-        crate::audit::publish_policy_gauges(&self.load(), self.now());
+        publish_policy_gauges(&self.load(), self.now());
     }
 
     fn recorded(&self, d: Decision, client: Option<&str>) -> Decision {
@@ -132,7 +133,7 @@ impl SharedPolicy {
         let previous = self.inner.current.load().id();
         policy.set_generation(previous.generation + 1);
         let current = policy.id();
-        crate::audit::publish_policy_gauges(&policy, self.now());
+        publish_policy_gauges(&policy, self.now());
         let replaced = self.inner.current.swap(Arc::new(policy));
         // Frees the policy replaced one store ago (here, on the writer's thread).
         drop(retired.replace(replaced));
@@ -260,4 +261,24 @@ pub enum EnvError {
 pub fn load_from_env() -> Result<SharedPolicy, EnvError> {
     let path = std::env::var_os(POLICY_FILE_ENV).filter(|v| !v.is_empty()).ok_or(EnvError::Unset)?;
     Ok(SharedPolicy::new(Policy::from_path(path)?))
+}
+
+/// Sets `egress_policy_generation` and `egress_rule_expiry_seconds{rule}` (time
+/// left to each rule's expiry, negative once expired) for `policy` as of `now`.
+fn publish_policy_gauges(policy: &crate::Policy, now: std::time::SystemTime) {
+    #[cfg(feature = "metrics")]
+    {
+        metrics::gauge!("egress_policy_generation").set(policy.generation() as f64);
+        for rule in policy.allow_rules().chain(policy.deny_rules()) {
+            if let Some(e) = rule.expires() {
+                let left = match e.at().duration_since(now) {
+                    Ok(d) => d.as_secs_f64(),
+                    Err(past) => -past.duration().as_secs_f64(),
+                };
+                metrics::gauge!("egress_rule_expiry_seconds", "rule" => rule.id().to_string()).set(left);
+            }
+        }
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (policy, now);
 }

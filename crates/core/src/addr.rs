@@ -51,6 +51,7 @@ pub const METADATA_ADDRESSES: [IpAddr; 6] = [
 
 /// Why an address is not public unicast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SpecialRange {
     /// The special-purpose block, e.g. `127.0.0.0/8`.
     pub network: &'static str,

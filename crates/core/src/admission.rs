@@ -20,6 +20,7 @@ pub struct Admission {
 
 /// A resolved address that was not admitted, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Dropped {
     /// The address.
     pub addr: IpAddr,

@@ -162,6 +162,7 @@ impl fmt::Debug for Digest {
 
 /// A policy's identity: which load it is (`generation`) and what it says (`digest`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct PolicyId {
     /// 1 for the first policy loaded, +1 for every policy swapped in.
     pub generation: u64,

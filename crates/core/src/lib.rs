@@ -119,4 +119,4 @@ pub fn policy_schema() -> serde_json::Value {
     load::schema::policy_schema()
 }
 
-pub use time::{Clock, FixedClock, SystemClock, format_rfc3339, parse_instant};
+pub use time::{Clock, FixedClock, InstantError, SystemClock, format_rfc3339, parse_instant};

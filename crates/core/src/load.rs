@@ -38,6 +38,7 @@ impl Format {
 
 /// Where in a policy a problem is: the rule (kind, index, id if known).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RuleLocation {
     /// `allow` or `deny`.
     pub kind: RuleKind,
@@ -58,6 +59,7 @@ impl fmt::Display for RuleLocation {
 
 /// One thing wrong with a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Problem {
     /// 1-based line, where the format gives one.
     pub line: Option<usize>,

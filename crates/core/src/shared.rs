@@ -55,6 +55,7 @@ pub type PolicyGuard = Guard<Arc<Policy>>;
 
 /// The identities before and after a [`SharedPolicy::store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Swap {
     /// The policy that was replaced.
     pub previous: PolicyId,

@@ -36,7 +36,7 @@ impl FixedClock {
     /// let clock = FixedClock::parse("2026-06-01T12:00:00Z").unwrap();
     /// assert!(FixedClock::parse("not a time").is_err());
     /// ```
-    pub fn parse(s: &str) -> Result<FixedClock, String> {
+    pub fn parse(s: &str) -> Result<FixedClock, InstantError> {
         parse_instant(s).map(FixedClock)
     }
 }
@@ -47,18 +47,50 @@ impl Clock for FixedClock {
     }
 }
 
+/// Why [`parse_instant`] refused its input. `Display` says what to write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InstantError {
+    /// Neither a date `YYYY-MM-DD` nor an RFC 3339 instant.
+    #[error("`{input}` is not a date or an RFC 3339 instant ({reason})")]
+    Malformed {
+        /// The input.
+        input: String,
+        /// What the RFC 3339 parser said.
+        reason: String,
+    },
+    /// An RFC 3339 instant with an offset other than UTC.
+    #[error("`{input}` is not in UTC; write it with `Z`, e.g. `{suggestion}`")]
+    NotUtc {
+        /// The input.
+        input: String,
+        /// The same instant in UTC.
+        suggestion: String,
+    },
+}
+
 /// Parses an RFC 3339 instant that is explicitly UTC (`Z` or `+00:00`), or a date
 /// `YYYY-MM-DD` as the start of that UTC day.
-pub fn parse_instant(s: &str) -> Result<SystemTime, String> {
+///
+/// ```
+/// use egress_policy_core::{InstantError, format_rfc3339, parse_instant};
+/// assert_eq!(format_rfc3339(parse_instant("2027-01-31")?), "2027-01-31T00:00:00Z");
+/// assert!(matches!(parse_instant("2027-01-31T18:00:00+02:00"), Err(InstantError::NotUtc { .. })));
+/// # Ok::<(), InstantError>(())
+/// ```
+pub fn parse_instant(s: &str) -> Result<SystemTime, InstantError> {
     if let Ok(date) = parse_date(s) {
         return Ok(date_start(date));
     }
-    let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("`{s}` is not a date or an RFC 3339 instant ({e})"))?;
+    let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| InstantError::Malformed {
+        input: s.to_string(),
+        reason: e.to_string(),
+    })?;
     if dt.offset() != UtcOffset::UTC {
-        return Err(format!(
-            "`{s}` is not in UTC; write it with `Z`, e.g. `{}`",
-            format_rfc3339(to_system(dt))
-        ));
+        return Err(InstantError::NotUtc {
+            input: s.to_string(),
+            suggestion: format_rfc3339(to_system(dt)),
+        });
     }
     Ok(to_system(dt))
 }

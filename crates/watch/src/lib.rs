@@ -148,6 +148,7 @@ pub enum Trigger {
 
 /// One reload, as delivered to subscribers.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ReloadEvent {
     /// What happened.
     pub outcome: Outcome,

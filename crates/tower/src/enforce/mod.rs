@@ -75,6 +75,7 @@ fn destination_parts<'r, B>(req: &'r Request<B>, default_scheme: &'r Scheme) -> 
 /// another destination than its URI. Shows both as `scheme://host:port` only.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("egress-policy: the Host header ({header}) does not name the request's destination ({uri}); refused")]
+#[non_exhaustive]
 pub struct HostHeaderMismatch {
     /// The URI's destination.
     pub uri: String,

@@ -601,45 +601,32 @@ fn check(args: CheckArgs) -> Result<ExitCode, Fatal> {
     Ok(if all_allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The input URL as `check` echoes it: as typed, but with userinfo, query and
-/// fragment removed (they hold passwords and tokens). Done on the text, so the
-/// echo still matches the input line; then, as a backstop, whatever the WHATWG
-/// parser would read in the result must hold none of them either.
+/// The input URL as `check` echoes it, with userinfo, query and fragment
+/// removed (they hold passwords and tokens):
+///
+/// - an input with no `@`, `?` or `#` cannot hold any of them: it is echoed as
+///   typed;
+/// - otherwise, if the WHATWG parser reads it, its serialization without
+///   userinfo, query and fragment (what the destination really is);
+/// - otherwise, without an `@`: the text before the first `?` or `#`; with an
+///   `@`: `<redacted>` and what follows the last `@` (cut at `?` or `#`), since
+///   a password may hold `/`, `?` or `#` and no split of unparsable text is
+///   sure to find its end.
 fn echo_url(raw: &str) -> String {
-    let end = raw.find(['?', '#']).unwrap_or(raw.len());
-    let kept = &raw[..end];
-    let out = match kept.find(':') {
-        Some(colon) => {
-            let (head, rest) = kept.split_at(colon + 1);
-            // WHATWG: in special schemes (http, https, ws, wss, ftp, file) a
-            // backslash is a slash; elsewhere only `/` ends the authority.
-            let scheme = head[..colon].trim().to_ascii_lowercase();
-            let special = matches!(scheme.as_str(), "http" | "https" | "ws" | "wss" | "ftp" | "file");
-            let ends: &[char] = if special { &['/', '\\'] } else { &['/'] };
-            let trimmed = rest.trim_start_matches(|c: char| ends.contains(&c) || matches!(c, '\t' | '\n' | '\r'));
-            let (slashes, authority_and_path) = rest.split_at(rest.len() - trimmed.len());
-            let authority_end = authority_and_path.find(ends).unwrap_or(authority_and_path.len());
-            let (authority, path) = authority_and_path.split_at(authority_end);
-            let host = authority.rfind('@').map_or(authority, |at| &authority[at + 1..]);
-            format!("{head}{slashes}{host}{path}")
-        }
-        None => kept.to_string(),
-    };
-    match url::Url::parse(&out) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() || u.query().is_some() || u.fragment().is_some() => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.set_fragment(None);
-            u.to_string()
-        }
-        Ok(_) => out,
-        // Unparsable: whatever reading of it there is, nothing up to an `@`
-        // before the path is shown.
-        Err(_) => match out.find('/').map_or(out.rfind('@'), |slash| out[..slash].rfind('@')) {
-            Some(at) => format!("<redacted>{}", &out[at + 1..]),
-            None => out,
-        },
+    if !raw.contains(['@', '?', '#']) {
+        return raw.to_string();
+    }
+    if let Ok(mut u) = url::Url::parse(raw) {
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u.set_query(None);
+        u.set_fragment(None);
+        return u.to_string();
+    }
+    let cut = |s: &str| s[..s.find(['?', '#']).unwrap_or(s.len())].to_string();
+    match raw.rfind('@') {
+        Some(at) => format!("<redacted>{}", cut(&raw[at + 1..])),
+        None => cut(raw),
     }
 }
 
@@ -678,15 +665,19 @@ mod tests {
         use super::echo_url;
         for (raw, want) in [
             ("https://api.example/x", "https://api.example/x"),
-            ("HTTPS://user:pw@API.example.:0443/x?y#z", "HTTPS://API.example.:0443/x"),
+            ("HTTPS://API.example.:0443/x", "HTTPS://API.example.:0443/x"),
+            ("HTTPS://user:pw@API.example.:0443/x?y#z", "https://api.example./x"),
             ("http://a@b@evil.example/p", "http://evil.example/p"),
-            ("https:\\\\user:pw@host\\p?token=1", "https:\\\\host\\p"),
-            ("http://user:p@ss@host:99999/?k", "http://host:99999/"),
+            ("https:\\\\user:pw@host\\p?token=1", "https://host/p"),
+            ("http://user:p@ss@host:99999/?k", "<redacted>host:99999/"),
             ("not a url?secret", "not a url"),
             ("tcp://db.example:5432", "tcp://db.example:5432"),
-            ("http://\tuser:pw@host/", "http://\thost/"),
-            ("tcp://user:p\\ss@db:99999", "tcp://db:99999"),
-            ("TCP://user:pw@db:5432", "TCP://db:5432"),
+            ("http://\tuser:pw@host/", "http://host/"),
+            ("tcp://user:p\\ss@db:99999", "<redacted>db:99999"),
+            ("TCP://user:pw@db:5432", "tcp://db:5432"),
+            ("https://user:ab/cd@host/", "<redacted>host/"),
+            ("https://user:pa?ss@host/", "<redacted>host/"),
+            ("https://user:pa#ss@host/", "<redacted>host/"),
         ] {
             assert_eq!(echo_url(raw), want, "{raw:?}");
         }

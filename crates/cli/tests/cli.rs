@@ -127,7 +127,7 @@ fn check_output_fields_for_a_name() {
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(
         v,
-        serde_json::json!({"url": "HTTPS://API.payments.example.:0443/x", "verdict": "allow", "reason": "allowed_by_rule",
+        serde_json::json!({"url": "https://api.payments.example./x", "verdict": "allow", "reason": "allowed_by_rule",
             "rule": "payments-api", "scheme": "https", "host": "api.payments.example", "port": 443})
     );
     let out = run(&["check", "--json", "--policy", policy.to_str().unwrap(), "not a url"], None);

@@ -203,7 +203,8 @@ impl SharedPolicy {
     /// never queried.
     pub fn current(&self, decision: Decision, client: Option<&str>) -> Decision {
         let policy = self.load();
-        if decision.policy().generation == policy.generation() {
+        // Generation and digest: two handles both start at generation 1.
+        if decision.policy() == policy.id() {
             return decision;
         }
         match decision.destination() {
@@ -224,13 +225,13 @@ impl SharedPolicy {
     pub fn admit_decided(&self, decision: Decision, addrs: &[IpAddr], client: Option<&str>) -> Admission {
         let policy = self.load();
         let cx = Context::at(self.now()).with_client(client);
-        let before = (decision.policy().generation, decision.reason());
+        let before = (decision.policy(), decision.reason());
         let admission = match decision.destination().cloned() {
-            Some(dest) if decision.policy().generation != policy.generation() => policy.admit(&dest, addrs, &cx),
+            Some(dest) if decision.policy() != policy.id() => policy.admit(&dest, addrs, &cx),
             _ => policy.admit_decided(decision, addrs, &cx),
         };
         let after = admission.decision();
-        if (after.policy().generation, after.reason()) != before
+        if (after.policy(), after.reason()) != before
             && let Some(r) = &*self.inner.recorder.load()
         {
             r.record(after, client, self.now());

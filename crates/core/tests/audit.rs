@@ -27,7 +27,13 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
     }
 }
 
+/// tracing caches each callsite's interest globally, across the thread-local
+/// subscribers of tests running in parallel: captures run one at a time so a
+/// concurrent test's subscriber cannot change what this one sees.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn capture(level: &str, f: impl FnOnce()) -> Vec<String> {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let out = Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(level)

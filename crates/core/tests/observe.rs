@@ -147,3 +147,19 @@ fn integrations_admit_through_the_shared_handle_across_swaps() {
     assert_eq!(api["resolved"], serde_json::json!(["10.0.0.1"]), "{api}");
     assert!(api["count"].as_u64().unwrap() >= 3, "{api}");
 }
+
+/// Two handles both start at generation 1: a decision made by one is decided
+/// again by the other (the digest differs), not taken as current.
+#[test]
+fn a_decision_from_another_handle_is_decided_again() {
+    use egress_policy_core::Reason;
+    let allows = SharedPolicy::new(Policy::from_toml_str("version = 1\n[[allow]]\nid = \"api\"\nhosts = [\"api.example\"]\n").unwrap());
+    let denies = SharedPolicy::new(Policy::from_toml_str("version = 1\n").unwrap());
+    let dest = Destination::parse_url("https://api.example/").unwrap();
+    let decision = allows.decide(&dest, None);
+    assert!(decision.is_allow());
+    assert_eq!(denies.current(decision.clone(), None).reason(), Reason::NoMatchingRule);
+    let a = denies.admit_decided(decision, &["93.184.216.34".parse().unwrap()], None);
+    assert_eq!(a.decision().reason(), Reason::NoMatchingRule);
+    assert!(a.admitted().is_empty());
+}

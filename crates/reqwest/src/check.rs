@@ -263,20 +263,30 @@ pub(crate) struct NoDecision;
 
 /// reqwest connector layer: every new connection must be made inside a request
 /// that the check decided (an IP-literal URL never reaches the resolver, so the
-/// resolver alone cannot refuse it). The connect future is first polled in the
-/// request's task, where the decision is in scope.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RequireDecisionLayer;
+/// resolver alone cannot refuse it), and that decision, and the proxy's, must
+/// still hold under the policy in force (a swap between the check and the
+/// connect). The connect future is first polled in the request's task, where
+/// the decision is in scope.
+#[derive(Debug, Clone)]
+pub(crate) struct RequireDecisionLayer {
+    pub(crate) checker: Arc<Checker>,
+}
 
 impl<S> tower_layer::Layer<S> for RequireDecisionLayer {
     type Service = RequireDecision<S>;
     fn layer(&self, inner: S) -> RequireDecision<S> {
-        RequireDecision(inner)
+        RequireDecision {
+            inner,
+            checker: self.checker.clone(),
+        }
     }
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct RequireDecision<S>(S);
+pub(crate) struct RequireDecision<S> {
+    inner: S,
+    checker: Arc<Checker>,
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -291,14 +301,21 @@ where
     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
-        self.0.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: R) -> Self::Future {
-        let decided = CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false);
-        if !decided {
-            return Box::pin(std::future::ready(Err(Box::new(NoDecision) as BoxError)));
+        let refuse = |e: BoxError| -> Self::Future { Box::pin(std::future::ready(Err(e))) };
+        let Some(current) = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten() else {
+            return refuse(Box::new(NoDecision));
+        };
+        let client = self.checker.client.as_deref();
+        for decision in std::iter::once(current.target).chain(current.proxy) {
+            let now = self.checker.policy.current(decision, client);
+            if now.blocks() {
+                return refuse(Box::new(Denied::new(now)));
+            }
         }
-        Box::pin(self.0.call(request))
+        Box::pin(self.inner.call(request))
     }
 }

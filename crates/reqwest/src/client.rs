@@ -421,7 +421,7 @@ impl Builder {
             .no_proxy()
             .redirect(redirect)
             .dns_resolver(Arc::new(resolver))
-            .connector_layer(RequireDecisionLayer);
+            .connector_layer(RequireDecisionLayer { checker: checker.clone() });
         for spec in &checker.proxies {
             builder = builder.proxy(spec.to_reqwest()?);
         }

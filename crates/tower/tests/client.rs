@@ -181,3 +181,63 @@ async fn a_mismatching_host_header_is_refused_when_asked() {
     let lax = EnforcePolicyLayer::new(p).layer(hyper_client());
     assert_eq!(lax.oneshot(fronted("evil.example")).await.unwrap().status(), 200);
 }
+
+/// Only `http` and `https` are judged: a `wss://` (or `ftp://`) URI would be
+/// connected in plaintext to port 80 by hyper-util while a decision would use
+/// 443 (or 21). Relative URIs take their destination only from one plain
+/// `host[:port]` header.
+#[tokio::test]
+async fn schemes_and_host_headers_a_decision_would_misdescribe_are_refused() {
+    let up = CountingServer::ok().await;
+    let p = policy(
+        "version = 1\n[[allow]]\nid = \"all\"\ncidrs = [\"127.0.0.1/32\"]\nhosts = [\"allowed.example\"]\nschemes = [\"http\", \"https\", \"ws\", \"wss\"]\nports = \"any\"\n",
+    );
+    let send_req = |req: http::Request<Empty<Bytes>>| {
+        let svc = EnforcePolicyLayer::new(p.clone()).layer(hyper_client());
+        async move { svc.oneshot(req).await }
+    };
+    for uri in [format!("wss://127.0.0.1:{}/", up.port()), format!("ws://127.0.0.1:{}/", up.port())] {
+        let err = send_req(get(&uri)).await.unwrap_err();
+        assert_eq!(denied_reason(&err), Reason::Invalid, "{uri}");
+    }
+    let relative = |hosts: &[&str]| {
+        let mut b = http::Request::get("/path");
+        for h in hosts {
+            b = b.header("host", *h);
+        }
+        b.body(Empty::<Bytes>::new()).unwrap()
+    };
+    for hosts in [
+        vec!["evil.example:80@allowed.example"],
+        vec!["allowed.example", "evil.example"],
+        vec!["allowed.example/x"],
+    ] {
+        let err = send_req(relative(&hosts)).await.unwrap_err();
+        assert_eq!(denied_reason(&err), Reason::Invalid, "{hosts:?}");
+    }
+    assert_eq!(up.connections(), 0);
+}
+
+/// `require_matching_host_header` reads the header as a plain `host[:port]`:
+/// userinfo, backslashes or a query in it never count as the allowed host.
+#[tokio::test]
+async fn a_host_header_that_only_parses_as_the_allowed_host_is_a_mismatch() {
+    use egress_policy_tower::HostHeaderMismatch;
+    let up = CountingServer::ok().await;
+    let p = policy(&allow_loopback_port(up.port()));
+    let strict = EnforcePolicyLayer::new(p).require_matching_host_header().layer(hyper_client());
+    let port = up.port();
+    for host in [
+        format!("evil.example:{port}@127.0.0.1:{port}"),
+        format!("127.0.0.1:{port}\\@evil.example"),
+        format!("127.0.0.1:{port}?x"),
+    ] {
+        let req = http::Request::get(up.url("/"))
+            .header("host", host.as_str())
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let err = strict.clone().oneshot(req).await.unwrap_err();
+        assert!(err.downcast_ref::<HostHeaderMismatch>().is_some(), "{host}: {err}");
+    }
+    assert_eq!(up.connections(), 0);
+}

@@ -207,6 +207,10 @@ impl Builder {
     /// shell appending with `>>`) from being applied: every pause of the writer
     /// must be shorter than this. Writing the new file elsewhere and renaming it
     /// over the path needs no such care.
+    ///
+    /// `Duration::ZERO` keeps only the check that the file did not change
+    /// during the read: use it only when every writer replaces the file by
+    /// rename.
     pub fn quiet_period(mut self, quiet: Duration) -> Self {
         self.quiet = quiet;
         self
@@ -537,27 +541,32 @@ const STABLE_ATTEMPTS: u32 = 8;
 /// beside the old one and rename it over (what editors, `kubectl` and ConfigMap
 /// volumes do).
 fn read_stable(path: &Path, quiet: Duration) -> Result<Policy, LoadError> {
-    let Some(mut seen) = stamp(path) else {
-        return Policy::from_path(path); // missing or unreadable: the loader's error says which
-    };
+    let mut seen = stamp(path);
+    if seen.is_none() {
+        // Missing or unreadable: report the loader's error at once. If the file
+        // appeared in the meantime, its content is not taken unchecked.
+        Policy::from_path(path)?;
+    }
     for _ in 0..STABLE_ATTEMPTS {
         if !quiet.is_zero() {
             std::thread::sleep(quiet);
         }
-        let Some(now) = stamp(path) else {
-            return Policy::from_path(path);
-        };
-        if now != seen {
-            seen = now; // changed during the quiet period: wait again
+        let now = stamp(path);
+        if now.is_none() || now != seen {
+            seen = now; // (re)appeared, vanished or changed during the quiet period: wait again
             continue;
         }
         let result = Policy::from_path(path);
-        if stamp(path) == Some(now) {
+        if stamp(path) == now {
             return result;
         }
         // Changed while it was read: start over.
-        seen = stamp(path).unwrap_or(now);
+        seen = stamp(path);
     }
+    // Still changing, or still missing: the last good policy stays. A file that
+    // is missing gets the loader's own error; a present one is never returned
+    // without the checks above.
+    Policy::from_path(path)?;
     Err(LoadError::io(
         path,
         std::io::Error::other(format!(

@@ -9,8 +9,14 @@ use super::EnforcePolicy;
 ///
 /// - Absolute request URIs are decided on their scheme and authority.
 /// - Relative URIs fall back to the `Host` header with the
-///   [`default_scheme`](EnforcePolicyLayer::default_scheme) (`https` unless set);
-///   a request with neither is denied as `invalid`.
+///   [`default_scheme`](EnforcePolicyLayer::default_scheme) (`https` unless set).
+///   The header must be one plain `host[:port]`: several `Host` headers, or one
+///   with userinfo (`evil.example:80@allowed.example`, which parsers split
+///   differently), name no destination.
+/// - Only `http` and `https` are judged: hyper-util connects any other scheme
+///   (`ws`, `wss`, `ftp`) in plaintext to port 80, which a decision on `wss:443`
+///   would not describe. Requests that name no judged destination are denied as
+///   `invalid`.
 /// - A blocked request returns [`Denied`](egress_policy_core::Denied) without
 ///   calling the inner service.
 #[derive(Debug, Clone)]

@@ -66,8 +66,27 @@ fn destination_parts<'r, B>(req: &'r Request<B>, default_scheme: &'r Scheme) -> 
     if uri.authority().is_some() {
         return None; // an authority without a scheme is not a destination we can judge
     }
-    let host = req.headers().get(http::header::HOST)?.to_str().ok()?;
-    (!host.is_empty()).then(|| (default_scheme.as_str(), host))
+    Some((default_scheme.as_str(), strict_host_header(req)?))
+}
+
+/// The request's one `Host` header, when it is a plain `host[:port]`: several
+/// `Host` headers, userinfo (`evil.example:80@allowed.example`, which parsers
+/// split differently) or anything that is not an authority name no destination.
+fn strict_host_header<B>(req: &Request<B>) -> Option<&str> {
+    let mut values = req.headers().get_all(http::header::HOST).iter();
+    let value = values.next()?.to_str().ok()?;
+    if values.next().is_some() || value.is_empty() || value.contains('@') {
+        return None;
+    }
+    value.parse::<http::uri::Authority>().ok()?;
+    Some(value)
+}
+
+/// The schemes whose connection a decision describes: hyper-util connects any
+/// other scheme (`ws`, `wss`, `ftp`) in plaintext to port 80 unless the URI
+/// names a port, while the decision would use the scheme's own default port.
+fn judged_scheme(scheme: &str) -> bool {
+    scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
 }
 
 /// A request refused by
@@ -104,6 +123,9 @@ fn host_header_mismatch<B>(req: &Request<B>, decision: &egress_policy_core::Deci
     let Ok(value) = first.to_str() else {
         return mismatch("not valid text".into());
     };
+    if value.contains('@') || value.parse::<http::uri::Authority>().is_err() {
+        return mismatch("not a plain host[:port]".into());
+    }
     match Destination::parse_url(&format!("{scheme}://{value}/")) {
         Ok(d) if d.host() == decided.host() && d.port() == decided.port() => None,
         Ok(d) => mismatch(d.to_string()),
@@ -127,8 +149,10 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let client = self.client.as_deref();
         let decision = match destination_parts(&req, &self.default_scheme) {
-            Some((scheme, authority)) => self.policy.decide_authority(scheme, authority, client),
-            None => self.policy.decide_url("", client), // names no destination: invalid
+            Some((scheme, authority)) if judged_scheme(scheme) => self.policy.decide_authority(scheme, authority, client),
+            // Names no destination, or one whose connection the decision would
+            // not describe: invalid.
+            _ => self.policy.decide_url("", client),
         };
         if decision.blocks() {
             return ResponseFuture::denied(Denied::new(decision));

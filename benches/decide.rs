@@ -1,4 +1,4 @@
-//! Core decision costs (issue 7): decision cost by policy size (10 … 100 000
+//! Core decision costs: decision cost by policy size (10 … 100 000
 //! rules: ~60% exact names, ~30% wildcards, ~10% CIDRs, generated
 //! deterministically) for hits on each kind and misses; URL string to decision;
 //! load + compile time for 100 000 rules (resident memory printed); decision

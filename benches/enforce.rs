@@ -1,5 +1,5 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
-//! Enforcement costs (issue 3): time to a `Denied` error in the tower layer, and
+//! Enforcement costs: time to a `Denied` error in the tower layer, and
 //! the layer's overhead on an allowed request to a loopback server.
 //!
 //! ```text

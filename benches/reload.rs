@@ -1,4 +1,4 @@
-//! Hot reload costs (issue 5): time from a file write to the applied swap, and
+//! Hot reload costs: time from a file write to the applied swap, and
 //! decision throughput with and without a reload (load + compile + swap) every
 //! 10 ms.
 //!

@@ -28,8 +28,10 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 }
 
 /// tracing caches each callsite's interest globally, across the thread-local
-/// subscribers of tests running in parallel: captures run one at a time so a
-/// concurrent test's subscriber cannot change what this one sees.
+/// subscribers of tests running in parallel: a test that decides with no
+/// subscriber, at the moment another test's capturing subscriber is being set
+/// up, can leave a callsite cached as "never" for it. Every test in this file
+/// that decides holds this lock, so none runs beside a capture.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn capture(level: &str, f: impl FnOnce()) -> Vec<String> {
@@ -127,6 +129,9 @@ fn dropped_addresses_are_logged_with_the_rebinding_denial() {
 
 #[test]
 fn display_and_debug_of_decisions_hold_no_secrets() {
+    // Decides without a capturing subscriber: that registers the decision
+    // callsites too, so it must not run beside a capture (see `SERIAL`).
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let shared = shared();
     let d = shared.decide_url("https://user:hunter2@evil.example/secret?token=abc#frag", None);
     for text in [d.to_string(), format!("{d:?}")] {

@@ -32,26 +32,10 @@ use tower::{Layer, ServiceExt};
 const HOSTS: [u8; 6] = [2, 3, 4, 5, 6, 7];
 const NAMES: [&str; 3] = ["a.test", "b.test", "c.other"];
 
-/// xorshift64*: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
+/// The seeded generator the core's differential test uses too.
+#[path = "../testdata/rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn addr(host: u8) -> String {
     format!("127.0.0.{host}")

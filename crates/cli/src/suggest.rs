@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::SystemTime;
 
-use egress_policy_core::{Context, Destination, Host, Policy, Reason, Scheme, format_rfc3339, is_public, parse_instant, special_purpose};
+use egress_policy_core::{
+    Context, Destination, Host, Policy, Reason, Scheme, format_rfc3339, is_metadata, is_public, parse_instant, special_purpose,
+};
 
 /// The marker `validate --strict` rejects until a person replaces it.
 pub const PLACEHOLDER: &str = "FILL-IN";
@@ -155,12 +157,6 @@ fn generated_label(label: &str) -> bool {
     label.len() >= 20 || (label.len() >= 8 && digits >= 3 && letters >= 2)
 }
 
-/// Whether an address is a cloud metadata or platform endpoint (embeddings
-/// unwrapped): never proposed, whatever was observed.
-fn metadata(ip: IpAddr) -> bool {
-    special_purpose(ip).is_some_and(|r| r.name.starts_with("cloud"))
-}
-
 /// The deny rule of `policy` that denies `scheme://host:port`, if any.
 fn denied_by(policy: Option<&Policy>, scheme: &str, host: Host, port: u16, now: SystemTime) -> Option<String> {
     let policy = policy?;
@@ -286,7 +282,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
             continue;
         }
         if let Some(Host::Ip(ip)) = host
-            && metadata(ip)
+            && is_metadata(ip)
         {
             refused.insert(format!("{target}: a cloud metadata address"));
             continue;
@@ -305,7 +301,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         let e = allowed.entry(obs.key()).or_default();
         e.0 += obs.count;
         for &addr in &obs.resolved {
-            if metadata(addr) {
+            if is_metadata(addr) {
                 refused.insert(format!(
                     "{target} resolved to {addr}, a cloud metadata address (DNS rebinding?): never proposed"
                 ));

@@ -49,6 +49,23 @@ pub const METADATA_ADDRESSES: [IpAddr; 6] = [
     IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
 ];
 
+/// Whether `ip` is one of [`METADATA_ADDRESSES`], directly or embedded in an
+/// IPv6 address (`64:ff9b::a9fe:a9fe` is `169.254.169.254`), as the floor reads
+/// addresses.
+///
+/// ```
+/// use egress_policy_core::is_metadata;
+/// assert!(is_metadata("169.254.169.254".parse()?));
+/// assert!(is_metadata("64:ff9b::a9fe:a9fe".parse()?));
+/// assert!(!is_metadata("169.254.1.1".parse()?));
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+pub fn is_metadata(ip: IpAddr) -> bool {
+    let ip = canonical_ip(ip);
+    METADATA_ADDRESSES.contains(&ip)
+        || matches!(ip, IpAddr::V6(v6) if embedded_ipv4(v6).into_iter().any(|v4| METADATA_ADDRESSES.contains(&IpAddr::V4(v4))))
+}
+
 /// Why an address is not public unicast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -100,7 +100,7 @@ mod policy;
 mod shared;
 mod time;
 
-pub use addr::{METADATA_ADDRESSES, SpecialRange, canonical_ip, embedded_ipv4, is_public, special_purpose};
+pub use addr::{METADATA_ADDRESSES, SpecialRange, canonical_ip, embedded_ipv4, is_metadata, is_public, special_purpose};
 pub use admission::{Admission, DropReason, Dropped};
 pub use audit::{DECISION_TARGET, RELOAD_TARGET};
 pub use decision::{Context, Decision, Denied, Digest, PolicyId, Reason, Verdict};

@@ -15,22 +15,10 @@ use egress_policy_core::{Context, Destination, Policy, Reason};
 mod reference;
 use reference::reference;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
+/// The seeded generator the other generated-case tests use too.
+#[path = "../../../testdata/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const LABELS: &[&str] = &["a", "b", "api", "cdn", "x", "example", "com"];
 const SCHEMES: &[&str] = &["http", "https", "ws", "wss"];

@@ -64,16 +64,14 @@ fn oracle(p: &SharedPolicy, url: &str, addrs: &[&str], client: Option<&str>) -> 
     (a.decision().reason(), a.admitted().to_vec())
 }
 
-/// Issue item 1: a `resolves_to` on another rule for the same name, but for
-/// another scheme and port, must not admit a private answer.
-#[tokio::test]
-async fn resolves_to_of_a_rule_for_another_port_does_not_admit() {
+/// Issue item 1: `svc.test` is allowed for http on the server's port by a rule
+/// without `resolves_to`; `other_rule` (for tcp:5432 only) must not admit the
+/// private answer. The oracle and the client both refuse, without a connection.
+async fn a_rule_for_another_port_does_not_admit(other_rule: &str) {
     let up = CountingServer::ok().await;
     let p = shared(&format!(
-        "version = 1\n\
-         [[allow]]\nid = \"a-web\"\nhosts = [\"svc.test\"]\nschemes = [\"http\"]\nports = [{port}]\n\
-         [[allow]]\nid = \"b-db\"\nhosts = [\"svc.test\"]\nschemes = [\"tcp\"]\nports = [5432]\nresolves_to = [\"127.0.0.0/8\"]\n",
-        port = up.port()
+        "version = 1\n[[allow]]\nid = \"a-web\"\nhosts = [\"svc.test\"]\nschemes = [\"http\"]\nports = [{}]\n{other_rule}",
+        up.port()
     ));
     let url = format!("http://svc.test:{}/", up.port());
     assert_eq!(oracle(&p, &url, &["127.0.0.1"], None).0, Reason::ResolvedToForbiddenAddress);
@@ -84,24 +82,22 @@ async fn resolves_to_of_a_rule_for_another_port_does_not_admit() {
     assert_eq!(up.connections(), 0);
 }
 
+/// Issue item 1: a `resolves_to` on another rule for the same name, but for
+/// another scheme and port, must not admit a private answer.
+#[tokio::test]
+async fn resolves_to_of_a_rule_for_another_port_does_not_admit() {
+    a_rule_for_another_port_does_not_admit(
+        "[[allow]]\nid = \"b-db\"\nhosts = [\"svc.test\"]\nschemes = [\"tcp\"]\nports = [5432]\nresolves_to = [\"127.0.0.0/8\"]\n",
+    )
+    .await;
+}
+
 /// Issue item 1: the `cidrs` of an allow rule limited to another scheme and port
 /// must not exempt a resolved address from the floor.
 #[tokio::test]
 async fn cidrs_of_a_rule_for_another_port_do_not_admit() {
-    let up = CountingServer::ok().await;
-    let p = shared(&format!(
-        "version = 1\n\
-         [[allow]]\nid = \"a-web\"\nhosts = [\"svc.test\"]\nschemes = [\"http\"]\nports = [{port}]\n\
-         [[allow]]\nid = \"b-db\"\ncidrs = [\"127.0.0.0/8\"]\nschemes = [\"tcp\"]\nports = [5432]\n",
-        port = up.port()
-    ));
-    let url = format!("http://svc.test:{}/", up.port());
-    assert_eq!(oracle(&p, &url, &["127.0.0.1"], None).0, Reason::ResolvedToForbiddenAddress);
-    let table = Table::new(&[("svc.test", &["127.0.0.1"])]);
-    let c = EnforcedClient::builder(p).no_env_proxies().lookup(table.lookup()).build().unwrap();
-    let e = c.get(&url).send().await.unwrap_err();
-    assert_eq!(reason(&e), Reason::ResolvedToForbiddenAddress);
-    assert_eq!(up.connections(), 0);
+    a_rule_for_another_port_does_not_admit("[[allow]]\nid = \"b-db\"\ncidrs = [\"127.0.0.0/8\"]\nschemes = [\"tcp\"]\nports = [5432]\n")
+        .await;
 }
 
 /// Issue item 1: in open mode with `floor = true`, an expired rule, or a rule

@@ -147,7 +147,14 @@ pub(crate) struct Fatal(String);
 
 impl From<LoadError> for Fatal {
     fn from(e: LoadError) -> Self {
-        Fatal(e.to_string())
+        // The I/O cause is the error's source: say it too.
+        let mut message = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            message = format!("{message}: {c}");
+            cause = c.source();
+        }
+        Fatal(message)
     }
 }
 

@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net};
 
+use crate::invalid::Invalid;
+
 /// The canonical form of an address for matching: IPv4-mapped IPv6
 /// (`::ffff:a.b.c.d`) is the IPv4 address; every other address is itself.
 ///
@@ -272,22 +274,21 @@ pub(crate) fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
 
 /// Parses a CIDR strictly: host bits set is an error naming the network meant.
 /// A bare address is read as a single-address network (`/32`, `/128`).
-pub(crate) fn parse_cidr(raw: &str) -> Result<IpNet, (String, Option<String>)> {
+pub(crate) fn parse_cidr(raw: &str) -> Result<IpNet, Invalid> {
     let net: IpNet = match raw.parse::<IpNet>() {
         Ok(net) => net,
         Err(_) => match raw.parse::<IpAddr>() {
             Ok(ip) => IpNet::from(ip),
             Err(_) => {
-                return Err((
-                    format!("`{raw}` is not a CIDR (`203.0.113.0/24`, `2001:db8::/32`) or an address"),
-                    None,
-                ));
+                return Err(Invalid::new(format!(
+                    "`{raw}` is not a CIDR (`203.0.113.0/24`, `2001:db8::/32`) or an address"
+                )));
             }
         },
     };
     if net.trunc() != net {
         let fix = net.trunc();
-        return Err((format!("`{raw}` has host bits set"), Some(format!("did you mean `{fix}`?"))));
+        return Err(Invalid::new(format!("`{raw}` has host bits set")).fix(format!("did you mean `{fix}`?")));
     }
     Ok(canonical_net(net))
 }
@@ -392,7 +393,7 @@ mod tests {
     #[test]
     fn strict_cidrs() {
         assert_eq!(parse_cidr("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
-        let (msg, fix) = parse_cidr("10.0.0.1/8").unwrap_err();
+        let Invalid { message: msg, fix } = parse_cidr("10.0.0.1/8").unwrap_err();
         assert!(msg.contains("host bits"), "{msg}");
         assert_eq!(fix.as_deref(), Some("did you mean `10.0.0.0/8`?"));
         assert_eq!(parse_cidr("::ffff:10.0.0.0/104").unwrap().to_string(), "10.0.0.0/8");

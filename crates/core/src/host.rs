@@ -7,6 +7,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
+use crate::invalid::Invalid;
+
 /// A destination's host: a canonical name or an address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Host {
@@ -107,33 +111,16 @@ impl std::fmt::Display for HostPattern {
     }
 }
 
-/// Why a host pattern was rejected, with the canonical suggestion when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PatternError {
-    pub(crate) message: String,
-    pub(crate) fix: Option<String>,
-}
-
-impl PatternError {
-    fn new(message: impl Into<String>, fix: Option<String>) -> Self {
-        Self {
-            message: message.into(),
-            fix,
-        }
-    }
-}
-
 /// Parses a host pattern as written in a policy file. The pattern must already be
 /// canonical; when it is not, the error carries the canonical spelling.
-pub(crate) fn parse_pattern(raw: &str) -> Result<HostPattern, PatternError> {
+pub(crate) fn parse_pattern(raw: &str) -> Result<HostPattern, Invalid> {
     if raw.is_empty() {
-        return Err(PatternError::new("empty host pattern", None));
+        return Err(Invalid::new("empty host pattern"));
     }
     if raw == "*" || raw == "*." {
-        return Err(PatternError::new(
-            format!("`{raw}` would match every name"),
-            Some("use mode = \"open\" to allow everything, or name the hosts".into()),
-        ));
+        return Err(
+            Invalid::new(format!("`{raw}` would match every name")).fix("use mode = \"open\" to allow everything, or name the hosts")
+        );
     }
     if let Some(suffix) = raw.strip_prefix("*.") {
         if suffix.contains('*') {
@@ -142,15 +129,9 @@ pub(crate) fn parse_pattern(raw: &str) -> Result<HostPattern, PatternError> {
             let tail = tail.trim_start_matches('.');
             let fix =
                 (!tail.is_empty() && !tail.starts_with('.')).then(|| format!("write `*.{tail}`: a wildcard already matches any depth"));
-            return Err(PatternError::new(format!("`{raw}`: `*` may only be the whole leftmost label"), fix));
+            return Err(Invalid::new(format!("`{raw}`: `*` may only be the whole leftmost label")).maybe_fix(fix));
         }
-        let canonical = canonical_name(suffix).map_err(|e| PatternError {
-            message: format!("`{raw}`: {}", e.message),
-            fix: match e.fix {
-                Some(NameFix::Name(name)) => Some(format!("write `*.{name}`")),
-                Some(NameFix::Cidr(_)) | None => None,
-            },
-        })?;
+        let canonical = canonical_name(raw, suffix, "*.")?;
         return Ok(HostPattern::Wildcard(canonical.into()));
     }
     if raw.contains('*') {
@@ -160,75 +141,48 @@ pub(crate) fn parse_pattern(raw: &str) -> Result<HostPattern, PatternError> {
             .map(|(_, tail)| tail)
             .filter(|tail| !tail.is_empty() && !tail.contains('*'))
             .map(|tail| format!("write `*.{tail}` if every name under `{tail}` is meant"));
-        return Err(PatternError::new(
-            format!("`{raw}`: `*` may only be the whole leftmost label, as in `*.example.com`"),
-            fix,
-        ));
+        return Err(Invalid::new(format!("`{raw}`: `*` may only be the whole leftmost label, as in `*.example.com`")).maybe_fix(fix));
     }
-    let canonical = canonical_name(raw).map_err(|e| PatternError {
-        message: format!("`{raw}`: {}", e.message),
-        fix: e.fix.map(|fix| match fix {
-            NameFix::Name(name) => format!("write `{name}`"),
-            NameFix::Cidr(cidr) => format!("write `{cidr}` in `cidrs`"),
-        }),
-    })?;
+    let canonical = canonical_name(raw, raw, "")?;
     Ok(HostPattern::Exact(canonical.into()))
 }
 
-struct NameError {
-    message: String,
-    fix: Option<NameFix>,
-}
-
-enum NameFix {
-    /// The canonical spelling of the name.
-    Name(String),
-    /// The name is an address: this CIDR, in `cidrs`.
-    Cidr(String),
-}
-
-impl NameError {
-    fn new(message: impl Into<String>, fix: Option<NameFix>) -> Self {
-        Self {
-            message: message.into(),
-            fix,
-        }
-    }
-}
-
-/// Checks that `raw` is a canonical DNS name (no IP literal, no empty label, no
-/// trailing dot, already in WHATWG canonical form).
-fn canonical_name(raw: &str) -> Result<String, NameError> {
-    let parsed = url::Host::parse(raw);
-    match parsed {
+/// Checks that `name` (the part of the pattern `raw` after `prefix`) is a
+/// canonical DNS name: no IP literal, no empty label, no trailing dot, already
+/// in WHATWG canonical form. Fixes are spelled with `prefix` in front.
+fn canonical_name(raw: &str, name: &str, prefix: &str) -> Result<String, Invalid> {
+    let problem = |message: &str| Invalid::new(format!("`{raw}`: {message}"));
+    match url::Host::parse(name) {
         Ok(url::Host::Domain(domain)) => {
             if domain.split('.').any(str::is_empty) {
                 let cleaned: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
-                let fix = (!cleaned.is_empty()).then(|| NameFix::Name(cleaned.join(".")));
+                let fix = (!cleaned.is_empty()).then(|| format!("write `{prefix}{}`", cleaned.join(".")));
                 let message = if domain.ends_with('.') && domain[..domain.len() - 1].split('.').all(|l| !l.is_empty()) {
                     "a trailing dot is not part of the canonical form"
                 } else {
                     "empty label"
                 };
-                return Err(NameError::new(message, fix));
+                return Err(problem(message).maybe_fix(fix));
             }
-            if domain != raw {
-                return Err(NameError::new(
-                    "not in canonical form (lower case, A-labels)",
-                    Some(NameFix::Name(domain)),
-                ));
+            if domain != name {
+                return Err(problem("not in canonical form (lower case, A-labels)").fix(format!("write `{prefix}{domain}`")));
             }
             Ok(domain)
         }
-        Ok(url::Host::Ipv4(ip)) => Err(NameError::new(
-            format!("IP literal (read as {ip}) in `hosts`; addresses belong in `cidrs`"),
-            Some(NameFix::Cidr(format!("{ip}/32"))),
-        )),
-        Ok(url::Host::Ipv6(ip)) => Err(NameError::new(
-            format!("IP literal (read as {ip}) in `hosts`; addresses belong in `cidrs`"),
-            Some(NameFix::Cidr(format!("{ip}/128"))),
-        )),
-        Err(e) => Err(NameError::new(format!("not a valid host name ({e})"), None)),
+        Ok(url::Host::Ipv4(ip)) => Err(literal(problem, IpAddr::V4(ip), prefix)),
+        Ok(url::Host::Ipv6(ip)) => Err(literal(problem, IpAddr::V6(ip), prefix)),
+        Err(e) => Err(problem(&format!("not a valid host name ({e})"))),
+    }
+}
+
+/// An address written in `hosts`: it belongs in `cidrs` (said only when the
+/// whole pattern is the address, not the suffix of a wildcard).
+fn literal(problem: impl Fn(&str) -> Invalid, ip: IpAddr, prefix: &str) -> Invalid {
+    let invalid = problem(&format!("IP literal (read as {ip}) in `hosts`; addresses belong in `cidrs`"));
+    if prefix.is_empty() {
+        invalid.fix(format!("write `{}` in `cidrs`", IpNet::from(ip)))
+    } else {
+        invalid
     }
 }
 

@@ -93,6 +93,7 @@ mod destination;
 pub mod docs;
 mod host;
 mod index;
+mod invalid;
 mod load;
 mod model;
 mod observe;
@@ -116,7 +117,7 @@ pub use shared::{EnvError, POLICY_FILE_ENV, PolicyGuard, SharedPolicy, Swap, loa
 /// cross-field rules are checked only by it.
 #[cfg(feature = "schema")]
 pub fn policy_schema() -> serde_json::Value {
-    load::schema::policy_schema()
+    load::policy_schema()
 }
 
 pub use time::{Clock, FixedClock, InstantError, SystemClock, format_rfc3339, parse_instant};

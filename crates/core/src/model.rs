@@ -178,6 +178,13 @@ impl SchemeSet {
     pub(crate) fn insert(&mut self, s: &Scheme) {
         self.0 |= s.bit();
     }
+    pub(crate) fn of(schemes: &[Scheme]) -> Self {
+        let mut set = SchemeSet::empty();
+        for s in schemes {
+            set.insert(s);
+        }
+        set
+    }
     /// Whether the set holds this scheme.
     pub fn contains(&self, s: &Scheme) -> bool {
         self.0 & s.bit() != 0

@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, UtcOffset};
 
+use crate::invalid::Invalid;
+
 /// Where decisions get the current time. Always UTC (a [`SystemTime`]).
 ///
 /// Inject a [`FixedClock`] in tests so expiry does not depend on today's date.
@@ -97,12 +99,16 @@ pub fn parse_instant(s: &str) -> Result<SystemTime, InstantError> {
 
 /// Parses an `expires` value: a date is valid through that UTC day (the instant
 /// returned is the start of the next day); an RFC 3339 instant must be UTC.
-pub(crate) fn parse_expiry(s: &str) -> Result<SystemTime, String> {
+pub(crate) fn parse_expiry(s: &str) -> Result<SystemTime, Invalid> {
     if let Ok(date) = parse_date(s) {
-        let next = date.next_day().ok_or_else(|| format!("`{s}` is out of range"))?;
+        let next = date.next_day().ok_or_else(|| Invalid::new(format!("`{s}` is out of range")))?;
         return Ok(date_start(next));
     }
-    parse_instant(s).map_err(|e| format!("{e}; write a date like `2027-01-31` or an instant like `2027-01-31T18:00:00Z`"))
+    parse_instant(s).map_err(|e| {
+        Invalid::new(format!(
+            "{e}; write a date like `2027-01-31` or an instant like `2027-01-31T18:00:00Z`"
+        ))
+    })
 }
 
 fn parse_date(s: &str) -> Result<Date, ()> {
@@ -144,7 +150,12 @@ mod tests {
         assert_eq!(format_rfc3339(at), "2027-02-01T00:00:00Z");
         let at = parse_expiry("2027-01-31T18:30:00Z").unwrap();
         assert_eq!(format_rfc3339(at), "2027-01-31T18:30:00Z");
-        assert!(parse_expiry("2027-01-31T18:30:00+02:00").unwrap_err().contains("not in UTC"));
+        assert!(
+            parse_expiry("2027-01-31T18:30:00+02:00")
+                .unwrap_err()
+                .message
+                .contains("not in UTC")
+        );
         assert!(parse_expiry("2027-02-30").is_err());
         assert!(parse_expiry("tomorrow").is_err());
         assert_eq!(

@@ -127,10 +127,28 @@ impl fmt::Display for Outcome {
             Outcome::Unchanged(id) => write!(f, "unchanged: generation {} ({})", id.generation, id.digest),
             Outcome::Rejected { current, error } => write!(
                 f,
-                "rejected, keeping generation {} ({}): {error}",
-                current.generation, current.digest
+                "rejected, keeping generation {} ({}): {}",
+                current.generation,
+                current.digest,
+                Chain(&**error)
             ),
         }
+    }
+}
+
+/// An error and its causes (`error: cause: cause`), for log lines that must
+/// say why a read failed ([`LoadError`] keeps its I/O cause in `source()`).
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
     }
 }
 
@@ -451,7 +469,7 @@ impl Inner {
                     path = %self.path.display(),
                     generation = old.generation,
                     digest = %old.digest,
-                    error = %error,
+                    error = %Chain(&error),
                     "egress policy reload rejected; keeping the last good policy"
                 );
                 Outcome::Rejected {

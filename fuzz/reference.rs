@@ -132,7 +132,7 @@ pub fn reference(policy: &Policy, dest: &Destination, client: Option<&str>, now:
     }
     if policy.mode() == Mode::Open {
         if let (true, Host::Ip(ip)) = (policy.floor(), dest.host()) {
-            if !egress_policy_core::is_public(*ip) {
+            if !egress_policy_core::addr::is_public(*ip) {
                 let exempt = policy
                     .allow_rules()
                     .any(|r| live(r, now) && for_client(r, client) && host_matches(r, dest) && covers(r));

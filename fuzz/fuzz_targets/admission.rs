@@ -6,7 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
-use egress_policy_core::{Context, Destination, Policy, is_public};
+use egress_policy_core::addr::is_public;
+use egress_policy_core::{Context, Destination, Policy};
 use libfuzzer_sys::fuzz_target;
 
 fn policy() -> &'static Policy {

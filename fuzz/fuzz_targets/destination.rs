@@ -2,7 +2,8 @@
 //! fixed point; and it agrees with `url::Url::parse` on the host.
 #![no_main]
 
-use egress_policy_core::{Destination, Host, canonical_ip};
+use egress_policy_core::addr::canonical_ip;
+use egress_policy_core::{Destination, Host};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use egress_policy_core::{Enforcement, HostPattern, METADATA_ADDRESSES, Mode, Policy, Rule, RuleKind, special_purpose};
+use egress_policy_core::addr::{METADATA_ADDRESSES, special_purpose};
+use egress_policy_core::{Enforcement, HostPattern, Mode, Policy, Rule, RuleKind};
 use ipnet::IpNet;
 
 use crate::diff::coverage;

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
-use egress_policy_core::{Context, Decision, Destination, Host, LoadError, Mode, Policy, Reason, parse_instant};
+use egress_policy_core::time::parse_instant;
+use egress_policy_core::{Context, Decision, Destination, Host, LoadError, Mode, Policy, Reason};
 use serde_json::json;
 
 /// Validate egress policies and check destinations against them.

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
-use egress_policy_core::{Policy, Reason, SharedPolicy, format_rfc3339};
+use egress_policy_core::time::format_rfc3339;
+use egress_policy_core::{Policy, Reason, SharedPolicy};
 use egress_policy_reqwest::EnforcedClient;
 use serde_json::json;
 

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use egress_policy_core::{
-    Context, Destination, Host, Policy, Reason, Scheme, format_rfc3339, is_metadata, is_public, parse_instant, special_purpose,
+    Context, Destination, Host, Policy, Reason, Scheme,
+    addr::{is_metadata, is_public, special_purpose},
+    time::{format_rfc3339, parse_instant},
 };
 
 /// The marker `validate --strict` rejects until a person replaces it.

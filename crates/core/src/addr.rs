@@ -1,5 +1,17 @@
-//! Addresses: canonical form, the special-purpose table behind the private floor
-//! ([`docs::admission`](crate::docs::admission)), and the prefix tables CIDR rules compile into.
+//! Addresses: their canonical form, the IPv4 addresses embedded in IPv6 ones,
+//! and the special-purpose table behind the private floor
+//! ([`docs::admission`](crate::docs::admission)).
+//!
+//! ```
+//! use std::net::IpAddr;
+//! use egress_policy_core::addr::{embedded_ipv4, is_public, special_purpose};
+//!
+//! let nat64: IpAddr = "64:ff9b::a9fe:a9fe".parse().unwrap();
+//! assert!(!is_public(nat64)); // NAT64 of 169.254.169.254
+//! let IpAddr::V6(v6) = nat64 else { unreachable!() };
+//! assert_eq!(embedded_ipv4(v6), ["169.254.169.254".parse::<std::net::Ipv4Addr>().unwrap()]);
+//! assert!(special_purpose("10.1.2.3".parse().unwrap()).is_some());
+//! ```
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -56,7 +68,7 @@ pub const METADATA_ADDRESSES: [IpAddr; 6] = [
 /// addresses.
 ///
 /// ```
-/// use egress_policy_core::is_metadata;
+/// use egress_policy_core::addr::is_metadata;
 /// assert!(is_metadata("169.254.169.254".parse()?));
 /// assert!(is_metadata("64:ff9b::a9fe:a9fe".parse()?));
 /// assert!(!is_metadata("169.254.1.1".parse()?));
@@ -198,7 +210,7 @@ fn v6_special(ip: Ipv6Addr) -> Option<SpecialRange> {
 /// on `169.254.169.254/32`.
 ///
 /// ```
-/// use egress_policy_core::embedded_ipv4;
+/// use egress_policy_core::addr::embedded_ipv4;
 /// let inner = embedded_ipv4("fe80::5efe:a9fe:a9fe".parse()?);
 /// assert!(inner.contains(&"169.254.169.254".parse()?));
 /// # Ok::<(), std::net::AddrParseError>(())

@@ -85,7 +85,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod addr;
+pub mod addr;
 mod admission;
 mod audit;
 mod decision;
@@ -99,9 +99,8 @@ mod model;
 mod observe;
 mod policy;
 mod shared;
-mod time;
+pub mod time;
 
-pub use addr::{METADATA_ADDRESSES, SpecialRange, canonical_ip, embedded_ipv4, is_metadata, is_public, special_purpose};
 pub use admission::{Admission, DropReason, Dropped};
 pub use audit::{DECISION_TARGET, RELOAD_TARGET};
 pub use decision::{Context, Decision, Denied, Digest, PolicyId, Reason, Verdict};
@@ -109,7 +108,7 @@ pub use destination::{Destination, DestinationError, redact_url};
 pub use host::{Host, HostPattern};
 pub use load::{Format, LoadError, LoadErrorKind, Problem, RuleLocation, rule_id_from};
 pub use model::{Enforcement, Expiry, Mode, Ports, Rule, RuleKind, Scheme, SchemeSet};
-pub use observe::{DEFAULT_CAPACITY, Flusher, MAX_ADDRESSES_PER_NAME, Recorder};
+pub use observe::{Flusher, Recorder};
 pub use policy::Policy;
 pub use shared::{EnvError, POLICY_FILE_ENV, PolicyGuard, SharedPolicy, Swap, load_from_env};
 /// The JSON Schema of the policy file format (feature `schema`), for editors and
@@ -120,4 +119,4 @@ pub fn policy_schema() -> serde_json::Value {
     load::policy_schema()
 }
 
-pub use time::{Clock, FixedClock, InstantError, SystemClock, format_rfc3339, parse_instant};
+pub use time::{Clock, FixedClock, SystemClock};

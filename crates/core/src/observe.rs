@@ -17,11 +17,6 @@ use crate::destination::Destination;
 use crate::host::Host;
 use crate::time::format_rfc3339;
 
-/// The default number of distinct destinations a [`Recorder`] keeps.
-pub const DEFAULT_CAPACITY: usize = 10_000;
-/// Resolved addresses kept per name.
-pub const MAX_ADDRESSES_PER_NAME: usize = 64;
-
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     client: Option<Box<str>>,
@@ -53,7 +48,7 @@ struct State {
 ///
 /// Memory is bounded: at most `capacity` distinct destinations (new ones past
 /// that are counted in an overflow counter, never stored) and
-/// [`MAX_ADDRESSES_PER_NAME`] addresses per name.
+/// [`Recorder::MAX_ADDRESSES_PER_NAME`] addresses per name.
 ///
 /// Attach it to a [`SharedPolicy`](crate::SharedPolicy) with
 /// [`set_recorder`](crate::SharedPolicy::set_recorder), and flush it to a file
@@ -81,11 +76,16 @@ pub struct Recorder {
 
 impl Default for Recorder {
     fn default() -> Self {
-        Recorder::new(DEFAULT_CAPACITY)
+        Recorder::new(Recorder::DEFAULT_CAPACITY)
     }
 }
 
 impl Recorder {
+    /// The number of distinct destinations [`Recorder::default`] keeps.
+    pub const DEFAULT_CAPACITY: usize = 10_000;
+    /// Resolved addresses kept per name.
+    pub const MAX_ADDRESSES_PER_NAME: usize = 64;
+
     /// A recorder keeping at most `capacity` distinct destinations.
     pub fn new(capacity: usize) -> Recorder {
         Recorder {
@@ -154,7 +154,7 @@ impl Recorder {
         }
         let set = state.resolved.entry(name.clone()).or_default();
         for a in addrs {
-            if set.len() < MAX_ADDRESSES_PER_NAME {
+            if set.len() < Recorder::MAX_ADDRESSES_PER_NAME {
                 set.insert(a);
             }
         }

@@ -1,4 +1,5 @@
-//! UTC time: the injectable clock, expiry parsing and formatting.
+//! UTC time: the injectable [`Clock`], and the parsing and formatting of the
+//! instants policies and observation records are written in (RFC 3339, UTC).
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -75,7 +76,7 @@ pub enum InstantError {
 /// `YYYY-MM-DD` as the start of that UTC day.
 ///
 /// ```
-/// use egress_policy_core::{InstantError, format_rfc3339, parse_instant};
+/// use egress_policy_core::time::{InstantError, format_rfc3339, parse_instant};
 /// assert_eq!(format_rfc3339(parse_instant("2027-01-31")?), "2027-01-31T00:00:00Z");
 /// assert!(matches!(parse_instant("2027-01-31T18:00:00+02:00"), Err(InstantError::NotUtc { .. })));
 /// # Ok::<(), InstantError>(())

@@ -182,10 +182,10 @@ fn admission_never_admits_a_special_address_without_a_rule() {
             IpAddr::from(bits.to_be_bytes())
         };
         let admitted = !policy.admit(&dest, &[addr], &Context::now()).admitted().is_empty();
-        assert_eq!(admitted, egress_policy_core::is_public(addr), "{addr}");
+        assert_eq!(admitted, egress_policy_core::addr::is_public(addr), "{addr}");
         if let IpAddr::V6(v6) = addr {
-            for inner in egress_policy_core::embedded_ipv4(v6) {
-                if !egress_policy_core::is_public(IpAddr::V4(inner)) {
+            for inner in egress_policy_core::addr::embedded_ipv4(v6) {
+                if !egress_policy_core::addr::is_public(IpAddr::V4(inner)) {
                     assert!(!admitted, "{addr} embeds {inner}");
                 }
             }

@@ -7,7 +7,8 @@ mod cases;
 
 use std::net::IpAddr;
 
-use egress_policy_core::{Context, Destination, Mode, Policy, Reason, parse_instant};
+use egress_policy_core::time::parse_instant;
+use egress_policy_core::{Context, Destination, Mode, Policy, Reason};
 
 fn decide(policy: &Policy, case: &cases::Case, now: std::time::SystemTime) -> (String, String, Option<String>, bool) {
     let policy = match case.mode.as_deref() {

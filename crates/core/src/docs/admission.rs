@@ -62,7 +62,7 @@
 //!
 //! # The special-purpose table
 //!
-//! [`special_purpose`](crate::special_purpose) reports the block an address
+//! [`special_purpose`](crate::addr::special_purpose) reports the block an address
 //! falls in. IPv4, most specific first:
 //!
 //! | block | what |
@@ -103,5 +103,5 @@
 //! | `fec0::/10` | site-local (deprecated) |
 //! | `ff00::/8` | multicast |
 //!
-//! The metadata addresses alone are [`METADATA_ADDRESSES`](crate::METADATA_ADDRESSES);
+//! The metadata addresses alone are [`METADATA_ADDRESSES`](crate::addr::METADATA_ADDRESSES);
 //! the `metadata-address` lint refuses allow ranges reaching them.

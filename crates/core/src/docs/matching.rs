@@ -55,7 +55,7 @@
 //!   `[64:ff9b::a9fe:a9fe]`, `[::ffff:0:a9fe:a9fe]`, `[::a9fe:a9fe]` and
 //!   `[2002:a9fe:a9fe::]`, and a deny rule on `10.0.0.0/8` wins over an allow
 //!   rule on `64:ff9b::/96` for `[64:ff9b::a00:1]`. Denying is never weaker
-//!   than allowing. See [`embedded_ipv4`](crate::embedded_ipv4).
+//!   than allowing. See [`embedded_ipv4`](crate::addr::embedded_ipv4).
 //! - A CIDR rule matches only IP-literal destinations: a name is never resolved
 //!   to make a decision (resolution is judged afterwards, see
 //!   [`admission`](super::admission)).

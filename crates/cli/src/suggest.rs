@@ -9,48 +9,16 @@ use std::time::SystemTime;
 use egress_policy_core::{
     Context, Destination, Host, Policy, Reason, Scheme,
     addr::{is_metadata, is_public, special_purpose},
+    record::{Observation, Record},
     time::{format_rfc3339, parse_instant},
 };
 
 /// The marker `validate --strict` rejects until a person replaces it.
 pub const PLACEHOLDER: &str = "FILL-IN";
 
-/// One observed destination, as a `Recorder` writes it.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct Observation {
-    /// Scheme.
-    pub scheme: String,
-    /// Canonical host name or address.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-    /// The client name, if the client had one.
-    #[serde(default)]
-    pub client: Option<String>,
-    /// Times seen in the period.
-    pub count: u64,
-    /// First seen (RFC 3339 UTC).
-    pub first_seen: String,
-    /// Last seen (RFC 3339 UTC).
-    pub last_seen: String,
-    /// `allow` or `deny`.
-    pub verdict: String,
-    /// The decision's reason.
-    pub reason: String,
-    /// The rule that decided, if any.
-    #[serde(default)]
-    pub rule: Option<String>,
-    /// Whether the policy enforced its verdicts.
-    pub enforced: bool,
-    /// Addresses the name resolved to.
-    #[serde(default)]
-    pub resolved: Vec<IpAddr>,
-}
-
-impl Observation {
-    fn key(&self) -> (String, String, u16) {
-        (self.scheme.clone(), self.host.clone(), self.port)
-    }
+/// What a destination is across periods: scheme, host and port.
+fn key(o: &Observation) -> (String, String, u16) {
+    (o.scheme.clone(), o.host.clone(), o.port)
 }
 
 /// One observation file: a period.
@@ -77,12 +45,14 @@ pub fn read_period(path: &Path) -> Result<Period, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-        if let Some(n) = value.get("overflow").and_then(serde_json::Value::as_u64) {
-            period.overflow += n;
-            continue;
-        }
-        let obs: Observation = serde_json::from_value(value).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+        let obs = match Record::parse(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))? {
+            Record::Observation(obs) => obs,
+            Record::Overflow(o) => {
+                period.overflow += o.overflow;
+                continue;
+            }
+            other => return Err(format!("{}:{}: unexpected record {other:?}", path.display(), i + 1)),
+        };
         if let Ok(t) = parse_instant(&obs.last_seen) {
             period.latest = Some(period.latest.map_or(t, |l| l.max(t)));
         }
@@ -300,7 +270,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
             ));
             continue;
         }
-        let e = allowed.entry(obs.key()).or_default();
+        let e = allowed.entry(key(obs)).or_default();
         e.0 += obs.count;
         for &addr in &obs.resolved {
             if is_metadata(addr) {
@@ -466,11 +436,11 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
 
     let new_in_latest = (ordered.len() > 1).then(|| {
         let (last, earlier) = ordered.split_last().expect("two or more periods");
-        let before: BTreeSet<_> = earlier.iter().flat_map(|p| p.observations.iter().map(Observation::key)).collect();
+        let before: BTreeSet<_> = earlier.iter().flat_map(|p| p.observations.iter().map(key)).collect();
         let mut new: Vec<String> = last
             .observations
             .iter()
-            .filter(|o| !before.contains(&o.key()))
+            .filter(|o| !before.contains(&key(o)))
             .map(|o| format!("{}://{}:{}", o.scheme, o.host, o.port))
             .collect();
         new.sort();

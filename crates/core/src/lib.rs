@@ -98,6 +98,7 @@ mod load;
 mod model;
 mod observe;
 mod policy;
+pub mod record;
 mod shared;
 pub mod time;
 

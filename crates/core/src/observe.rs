@@ -15,6 +15,7 @@ use crate::admission::Admission;
 use crate::decision::{Decision, Reason, Verdict};
 use crate::destination::Destination;
 use crate::host::Host;
+use crate::record::{Observation, Overflow, Record};
 use crate::time::format_rfc3339;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -187,37 +188,36 @@ impl Recorder {
             .into_iter()
             .map(|(key, e)| {
                 let dest = &key.destination;
-                let host = match dest.host() {
-                    Host::Name(n) => n.to_string(),
-                    Host::Ip(ip) => ip.to_string(),
-                };
-                let resolved: Vec<String> = match dest.host() {
-                    Host::Name(n) => state
-                        .resolved
-                        .get(&**n)
-                        .map(|s| s.iter().map(ToString::to_string).collect())
-                        .unwrap_or_default(),
+                let resolved = match dest.host() {
+                    Host::Name(n) => state.resolved.get(&**n).map(|s| s.iter().copied().collect()).unwrap_or_default(),
                     Host::Ip(_) => Vec::new(),
                 };
-                serde_json::json!({
-                    "scheme": dest.scheme().as_str(),
-                    "host": host,
-                    "port": dest.port(),
-                    "client": key.client.as_deref(),
-                    "count": e.count,
-                    "first_seen": format_rfc3339(e.first_seen),
-                    "last_seen": format_rfc3339(e.last_seen),
-                    "verdict": e.verdict.as_str(),
-                    "reason": e.reason.as_str(),
-                    "rule": e.rule.as_deref(),
-                    "enforced": e.enforced,
-                    "resolved": resolved,
+                Record::Observation(Observation {
+                    scheme: dest.scheme().as_str().to_string(),
+                    host: match dest.host() {
+                        Host::Name(n) => n.to_string(),
+                        Host::Ip(ip) => ip.to_string(),
+                    },
+                    port: dest.port(),
+                    client: key.client.as_deref().map(str::to_string),
+                    count: e.count,
+                    first_seen: format_rfc3339(e.first_seen),
+                    last_seen: format_rfc3339(e.last_seen),
+                    verdict: e.verdict.as_str().to_string(),
+                    reason: e.reason.as_str().to_string(),
+                    rule: e.rule.as_deref().map(str::to_string),
+                    enforced: e.enforced,
+                    resolved,
                 })
-                .to_string()
+                .to_json()
             })
             .collect();
         if state.overflow > 0 {
-            out.push(serde_json::json!({"overflow": state.overflow, "at": format_rfc3339(SystemTime::now())}).to_string());
+            let overflow = Overflow {
+                overflow: state.overflow,
+                at: format_rfc3339(SystemTime::now()),
+            };
+            out.push(Record::Overflow(overflow).to_json());
         }
         out
     }
@@ -273,6 +273,38 @@ impl Drop for Flusher {
         self.stop.take();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Policy, SharedPolicy};
+
+    /// Every line the recorder writes reads back as the record it was made from.
+    #[test]
+    fn drained_lines_read_back_as_records() {
+        let policy = Policy::from_toml_str("version = 1\nenforcement = \"observe\"\n").unwrap();
+        let shared = SharedPolicy::new(policy);
+        let recorder = Arc::new(Recorder::new(2));
+        shared.set_recorder(Some(recorder.clone()));
+        for url in ["https://a.example/", "http://[2001:db8::1]:8080/", "https://c.example/"] {
+            shared.decide_url(url, Some("billing"));
+        }
+        let lines = recorder.drain_json_lines();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        let records: Vec<Record> = lines.iter().map(|l| Record::parse(l).unwrap()).collect();
+        let Record::Observation(first) = &records[0] else {
+            panic!("{records:?}")
+        };
+        assert_eq!(
+            (first.host.as_str(), first.port, first.client.as_deref(), first.enforced),
+            ("2001:db8::1", 8080, Some("billing"), false)
+        );
+        assert!(matches!(&records[2], Record::Overflow(o) if o.overflow == 1));
+        for (line, record) in lines.iter().zip(&records) {
+            assert_eq!(&record.to_json(), line);
         }
     }
 }

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use egress_policy_core::{Enforcement, Mode, Policy, Ports, Rule, RuleKind, Scheme};
+use egress_policy_core::{Enforcement, Policy, Rule, RuleKind, Scheme};
+
+use crate::rules::{coverage, listed};
 
 /// Which way a change moves access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -46,22 +48,6 @@ impl fmt::Display for Change {
     }
 }
 
-/// The rule's coverage: for each scheme it covers, the port ranges.
-pub(crate) fn coverage(rule: &Rule) -> Vec<(Scheme, Vec<(u16, u16)>)> {
-    Scheme::RULE_SCHEMES
-        .into_iter()
-        .filter(|s| rule.schemes().contains(s))
-        .filter_map(|scheme| {
-            let ranges = match rule.ports() {
-                Ports::Any => vec![(1, u16::MAX)],
-                Ports::Ranges(r) => r.clone(),
-                _ => scheme.default_port().map(|p| vec![(p, p)]).unwrap_or_default(),
-            };
-            (!ranges.is_empty()).then_some((scheme, ranges))
-        })
-        .collect()
-}
-
 fn contains(ranges: &[(u16, u16)], port: u16) -> bool {
     ranges.iter().any(|&(lo, hi)| lo <= port && port <= hi)
 }
@@ -93,14 +79,6 @@ fn coverage_minus(a: &[(Scheme, Vec<(u16, u16)>)], b: &[(Scheme, Vec<(u16, u16)>
     out
 }
 
-fn rank(m: Mode) -> u8 {
-    match m {
-        Mode::Sealed => 0,
-        Mode::Constrained => 1,
-        _ => 2,
-    }
-}
-
 /// The rule without its id and metadata: what it grants or denies.
 fn substance(rule: &Rule) -> String {
     format!(
@@ -128,7 +106,7 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<Change> {
         detail,
     };
     if old.mode() != new.mode() {
-        let dir = if rank(new.mode()) > rank(old.mode()) {
+        let dir = if new.mode() > old.mode() {
             Direction::Widening
         } else {
             Direction::Narrowing
@@ -193,7 +171,7 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<Change> {
     }
 
     let summary = |r: &Rule| {
-        let parts = crate::report::listed(r);
+        let parts = listed(r);
         format!(
             "{} ({})",
             parts.join(", "),

@@ -8,4 +8,5 @@
 pub mod diff;
 pub mod lint;
 pub mod report;
+pub mod rules;
 pub mod suggest;

@@ -10,7 +10,7 @@ use egress_policy_core::addr::{METADATA_ADDRESSES, special_purpose};
 use egress_policy_core::{Enforcement, HostPattern, Mode, Policy, Rule, RuleKind};
 use ipnet::IpNet;
 
-use crate::diff::coverage;
+use crate::rules::{self, coverage};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -21,6 +21,135 @@ pub enum Severity {
     /// Fails `validate --strict`.
     Warning,
 }
+
+/// A lint: its stable code, its severity and what it catches. Every finding
+/// comes from one of [`LINTS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lint {
+    /// The stable code, e.g. `broad-cidr`.
+    pub code: &'static str,
+    /// Errors fail `validate`; warnings fail `validate --strict`.
+    pub severity: Severity,
+    /// What it catches, in one line.
+    pub summary: &'static str,
+}
+
+/// `mode-not-allowed`: the policy's mode (or observe enforcement) is weaker than `--require-mode`.
+pub const MODE_NOT_ALLOWED: Lint = Lint {
+    code: "mode-not-allowed",
+    severity: Severity::Error,
+    summary: "The policy's mode (or observe enforcement) is weaker than `--require-mode`.",
+};
+/// `environment-not-sealed`: an environment that must run sealed has a policy that is not sealed and enforced.
+pub const ENVIRONMENT_NOT_SEALED: Lint = Lint {
+    code: "environment-not-sealed",
+    severity: Severity::Error,
+    summary: "An environment that must run sealed has a policy that is not sealed and enforced.",
+};
+/// `metadata-address`: an allow range (`cidrs` or `resolves_to`) reaches a cloud metadata address.
+pub const METADATA_ADDRESS: Lint = Lint {
+    code: "metadata-address",
+    severity: Severity::Error,
+    summary: "An allow range (`cidrs` or `resolves_to`) reaches a cloud metadata address.",
+};
+/// `unreviewed-special-purpose`: a suggested rule admits special-purpose addresses and still has placeholders.
+pub const UNREVIEWED_SPECIAL_PURPOSE: Lint = Lint {
+    code: "unreviewed-special-purpose",
+    severity: Severity::Error,
+    summary: "A suggested rule admits special-purpose addresses and still has placeholders.",
+};
+/// `wildcard-public-suffix`: a wildcard covers a public suffix, under which anyone can register names.
+pub const WILDCARD_PUBLIC_SUFFIX: Lint = Lint {
+    code: "wildcard-public-suffix",
+    severity: Severity::Warning,
+    summary: "A wildcard covers a public suffix, under which anyone can register names.",
+};
+/// `broad-cidr`: an allow CIDR is shorter than `--min-prefix-v4` / `--min-prefix-v6`.
+pub const BROAD_CIDR: Lint = Lint {
+    code: "broad-cidr",
+    severity: Severity::Warning,
+    summary: "An allow CIDR is shorter than `--min-prefix-v4` / `--min-prefix-v6`.",
+};
+/// `embedded-ipv4-prefix`: an allow range lies in or covers an IPv6 prefix that embeds IPv4 (NAT64, 6to4, Teredo, IPv4-compatible).
+pub const EMBEDDED_IPV4_PREFIX: Lint = Lint {
+    code: "embedded-ipv4-prefix",
+    severity: Severity::Warning,
+    summary: "An allow range lies in or covers an IPv6 prefix that embeds IPv4 (NAT64, 6to4, Teredo, IPv4-compatible).",
+};
+/// `any-port`: an allow rule admits every port.
+pub const ANY_PORT: Lint = Lint {
+    code: "any-port",
+    severity: Severity::Warning,
+    summary: "An allow rule admits every port.",
+};
+/// `missing-metadata`: a rule has no `owner`, `reason` or `ticket`.
+pub const MISSING_METADATA: Lint = Lint {
+    code: "missing-metadata",
+    severity: Severity::Warning,
+    summary: "A rule has no `owner`, `reason` or `ticket`.",
+};
+/// `placeholder`: a field still holds the `FILL-IN` placeholder `suggest` writes.
+pub const PLACEHOLDER: Lint = Lint {
+    code: "placeholder",
+    severity: Severity::Warning,
+    summary: "A field still holds the `FILL-IN` placeholder `suggest` writes.",
+};
+/// `expired`: a rule's expiry has passed: it no longer allows (or denies) anything.
+pub const EXPIRED: Lint = Lint {
+    code: "expired",
+    severity: Severity::Warning,
+    summary: "A rule's expiry has passed: it no longer allows (or denies) anything.",
+};
+/// `expires-soon`: a rule expires within `--expiry-warning-days`.
+pub const EXPIRES_SOON: Lint = Lint {
+    code: "expires-soon",
+    severity: Severity::Warning,
+    summary: "A rule expires within `--expiry-warning-days`.",
+};
+/// `expires-too-far`: a rule's expiry is further out than `--max-expiry-days`.
+pub const EXPIRES_TOO_FAR: Lint = Lint {
+    code: "expires-too-far",
+    severity: Severity::Warning,
+    summary: "A rule's expiry is further out than `--max-expiry-days`.",
+};
+/// `shadowed`: a rule is covered by another one: it can never decide anything.
+pub const SHADOWED: Lint = Lint {
+    code: "shadowed",
+    severity: Severity::Warning,
+    summary: "A rule is covered by another one: it can never decide anything.",
+};
+/// `deny-removes-allow`: a deny rule removes everything an allow rule admits.
+pub const DENY_REMOVES_ALLOW: Lint = Lint {
+    code: "deny-removes-allow",
+    severity: Severity::Warning,
+    summary: "A deny rule removes everything an allow rule admits.",
+};
+/// `duplicate-entry`: a rule lists an entry another entry already covers.
+pub const DUPLICATE_ENTRY: Lint = Lint {
+    code: "duplicate-entry",
+    severity: Severity::Warning,
+    summary: "A rule lists an entry another entry already covers.",
+};
+
+/// Every lint, errors first.
+pub const LINTS: &[Lint] = &[
+    MODE_NOT_ALLOWED,
+    ENVIRONMENT_NOT_SEALED,
+    METADATA_ADDRESS,
+    UNREVIEWED_SPECIAL_PURPOSE,
+    WILDCARD_PUBLIC_SUFFIX,
+    BROAD_CIDR,
+    EMBEDDED_IPV4_PREFIX,
+    ANY_PORT,
+    MISSING_METADATA,
+    PLACEHOLDER,
+    EXPIRED,
+    EXPIRES_SOON,
+    EXPIRES_TOO_FAR,
+    SHADOWED,
+    DENY_REMOVES_ALLOW,
+    DUPLICATE_ENTRY,
+];
 
 /// One finding, with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -122,18 +251,10 @@ fn denied_everywhere(policy: &Policy, addr: std::net::IpAddr) -> bool {
     })
 }
 
-fn rank(m: Mode) -> u8 {
-    match m {
-        Mode::Sealed => 0,
-        Mode::Constrained => 1,
-        _ => 2,
-    }
-}
-
-fn finding(code: &'static str, severity: Severity, rule: &Rule, field: Option<String>, message: String, fix: &str) -> Finding {
+fn finding(lint: Lint, rule: &Rule, field: Option<String>, message: String, fix: &str) -> Finding {
     Finding {
-        code,
-        severity,
+        code: lint.code,
+        severity: lint.severity,
         rule: Some(rule.id().to_string()),
         field,
         message,
@@ -187,8 +308,7 @@ fn allow_covers(a: &Rule, b: &Rule) -> bool {
 
 fn duplicate(rule: &Rule, field: String, entry: &dyn fmt::Display, other: &Rule) -> Finding {
     finding(
-        "duplicate-entry",
-        Severity::Warning,
+        DUPLICATE_ENTRY,
         rule,
         Some(field),
         format!("`{entry}` is also listed by rule `{}`", other.id()),
@@ -257,9 +377,9 @@ impl<'a> Coverers<'a> {
 /// Lints `policy`.
 pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
-    let top = |code, message: String, fix: &str| Finding {
-        code,
-        severity: Severity::Error,
+    let top = |lint: Lint, message: String, fix: &str| Finding {
+        code: lint.code,
+        severity: lint.severity,
         rule: None,
         field: Some("mode".into()),
         message,
@@ -269,9 +389,9 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
     // as weak as `open`.
     let observed = policy.enforcement() == Enforcement::Observe;
     if let Some(required) = opts.require_mode {
-        if rank(policy.mode()) > rank(required) {
+        if policy.mode() > required {
             out.push(top(
-                "mode-not-allowed",
+                MODE_NOT_ALLOWED,
                 format!("mode `{}` is weaker than the required `{required}`", policy.mode()),
                 "this fleet only accepts stricter policies",
             ));
@@ -279,7 +399,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
             out.push(Finding {
                 field: Some("enforcement".into()),
                 ..top(
-                    "mode-not-allowed",
+                    MODE_NOT_ALLOWED,
                     format!(
                         "mode `{}` under `enforcement = \"observe\"` refuses nothing, which is weaker than the required `{required}`",
                         policy.mode()
@@ -308,7 +428,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
         };
         out.push(Finding {
             field: Some(field.into()),
-            ..top("environment-not-sealed", message, fix)
+            ..top(ENVIRONMENT_NOT_SEALED, message, fix)
         });
     }
 
@@ -321,8 +441,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                     let public = psl::suffix(suffix.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == suffix.as_bytes());
                     if public {
                         out.push(finding(
-                            "wildcard-public-suffix",
-                            Severity::Warning,
+                            WILDCARD_PUBLIC_SUFFIX,
                             rule,
                             Some(format!("hosts[{i}]")),
                             format!("`{h}` covers a public suffix: anyone can register a name under it"),
@@ -339,8 +458,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                     };
                     if let Some(kind) = embedding_prefix(net) {
                         out.push(finding(
-                            "embedded-ipv4-prefix",
-                            Severity::Warning,
+                            EMBEDDED_IPV4_PREFIX,
                             rule,
                             Some(format!("{field}[{i}]")),
                             format!(
@@ -352,18 +470,17 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                     if let Some(range) = special_purpose(net.network()).or_else(|| special_purpose(net.broadcast()))
                         && [rule.owner(), rule.reason()]
                             .iter()
-                            .any(|v| v.is_some_and(|v| v.contains(crate::suggest::PLACEHOLDER)))
+                            .any(|v| v.is_some_and(|v| v.contains(rules::PLACEHOLDER)))
                     {
                         out.push(finding(
-                            "unreviewed-special-purpose",
-                            Severity::Error,
+                            UNREVIEWED_SPECIAL_PURPOSE,
                             rule,
                             Some(format!("{field}[{i}]")),
                             format!(
                                 "`{net}` reaches special-purpose space ({}, {}) and the rule still has {} placeholders: it was suggested from observed traffic and not reviewed",
                                 range.name,
                                 range.network,
-                                crate::suggest::PLACEHOLDER
+                                rules::PLACEHOLDER
                             ),
                             "confirm the service must reach this range, then fill in owner and reason; otherwise remove it",
                         ));
@@ -371,8 +488,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                     for m in METADATA_ADDRESSES {
                         if net.contains(&m) && !denied_everywhere(policy, m) {
                             out.push(finding(
-                                "metadata-address",
-                                Severity::Error,
+                                METADATA_ADDRESS,
                                 rule,
                                 Some(format!("{field}[{i}]")),
                                 format!(
@@ -387,8 +503,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                     }
                     if broad {
                         out.push(finding(
-                            "broad-cidr",
-                            Severity::Warning,
+                            BROAD_CIDR,
                             rule,
                             Some(format!("{field}[{i}]")),
                             format!(
@@ -402,8 +517,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
             }
             if !rule.hosts().is_empty() && matches!(rule.ports(), egress_policy_core::Ports::Any) {
                 out.push(finding(
-                    "any-port",
-                    Severity::Warning,
+                    ANY_PORT,
                     rule,
                     Some("ports".into()),
                     "`ports = \"any\"` on a name rule".into(),
@@ -421,8 +535,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                 .collect();
                 if !missing.is_empty() {
                     out.push(finding(
-                        "missing-metadata",
-                        Severity::Warning,
+                        MISSING_METADATA,
                         rule,
                         None,
                         format!("allow rule in a {} policy without {}", policy.mode(), missing.join(", ")),
@@ -432,13 +545,12 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
             }
         }
         for (field, value) in [("owner", rule.owner()), ("reason", rule.reason()), ("ticket", rule.ticket())] {
-            if value.is_some_and(|v| v.contains(crate::suggest::PLACEHOLDER)) {
+            if value.is_some_and(|v| v.contains(rules::PLACEHOLDER)) {
                 out.push(finding(
-                    "placeholder",
-                    Severity::Warning,
+                    PLACEHOLDER,
                     rule,
                     Some(field.into()),
-                    format!("`{field}` is still a {} placeholder", crate::suggest::PLACEHOLDER),
+                    format!("`{field}` is still a {} placeholder", rules::PLACEHOLDER),
                     "write who owns the rule, why it exists and its ticket",
                 ));
             }
@@ -447,8 +559,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
             let at = exp.at();
             if at <= opts.now {
                 out.push(finding(
-                    "expired",
-                    Severity::Warning,
+                    EXPIRED,
                     rule,
                     Some("expires".into()),
                     format!("expired at {}: the rule no longer applies", exp.to_rfc3339()),
@@ -457,8 +568,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
             } else if at <= opts.now + opts.expiry_warning {
                 let days = at.duration_since(opts.now).unwrap_or_default().as_secs() / 86_400;
                 out.push(finding(
-                    "expires-soon",
-                    Severity::Warning,
+                    EXPIRES_SOON,
                     rule,
                     Some("expires".into()),
                     format!("expires at {} ({days} days left)", exp.to_rfc3339()),
@@ -466,8 +576,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                 ));
             } else if at > opts.now + opts.max_expiry {
                 out.push(finding(
-                    "expires-too-far",
-                    Severity::Warning,
+                    EXPIRES_TOO_FAR,
                     rule,
                     Some("expires".into()),
                     format!(
@@ -483,8 +592,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
         for (i, h) in rule.hosts().iter().enumerate() {
             if let Some(w) = rule.hosts().iter().find(|p| *p != h && pattern_covers(p, h)) {
                 out.push(finding(
-                    "shadowed",
-                    Severity::Warning,
+                    SHADOWED,
                     rule,
                     Some(format!("hosts[{i}]")),
                     format!("`{h}` is already covered by `{w}` in the same rule"),
@@ -537,8 +645,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
                 };
             if shadows {
                 out.push(finding(
-                    "shadowed",
-                    Severity::Warning,
+                    SHADOWED,
                     b,
                     None,
                     format!("everything it covers is already covered by rule `{}`", a.id()),
@@ -547,8 +654,7 @@ pub fn lint(policy: &Policy, opts: &Options) -> Vec<Finding> {
             }
             if a.kind() == RuleKind::Deny && b.kind() == RuleKind::Allow && a.expires().is_none() && destinations_covered(a, b) {
                 out.push(finding(
-                    "deny-removes-allow",
-                    Severity::Warning,
+                    DENY_REMOVES_ALLOW,
                     b,
                     None,
                     format!(

@@ -5,6 +5,8 @@ use std::time::SystemTime;
 
 use egress_policy_core::Policy;
 
+use crate::rules::listed;
+
 /// One row of the governance report.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
@@ -24,18 +26,6 @@ pub struct Row {
     pub days_left: Option<i64>,
     /// What the rule covers, for reviewers.
     pub covers: String,
-}
-
-/// A rule's hosts and CIDRs, sorted: what it lists, for people.
-pub(crate) fn listed(r: &egress_policy_core::Rule) -> Vec<String> {
-    let mut out: Vec<String> = r
-        .hosts()
-        .iter()
-        .map(ToString::to_string)
-        .chain(r.cidrs().iter().map(ToString::to_string))
-        .collect();
-    out.sort();
-    out
 }
 
 /// The rows, soonest expiry first; rules that never expire last, by id.

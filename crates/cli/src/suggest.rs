@@ -13,8 +13,7 @@ use egress_policy_core::{
     time::{format_rfc3339, parse_instant},
 };
 
-/// The marker `validate --strict` rejects until a person replaces it.
-pub const PLACEHOLDER: &str = "FILL-IN";
+pub use crate::rules::PLACEHOLDER;
 
 /// What a destination is across periods: scheme, host and port.
 fn key(o: &Observation) -> (String, String, u16) {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use egress_policy_cli::lint::{LINTS, Severity};
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_egress-policy"))
 }
@@ -294,7 +296,8 @@ fn every_lint_code_has_a_failing_and_a_passing_fixture() {
         .collect();
     fixtures.sort();
     let codes: std::collections::BTreeSet<&str> = fixtures.iter().map(|(c, _, _)| c.as_str()).collect();
-    assert!(codes.len() >= 15, "{codes:?}");
+    let registry: std::collections::BTreeSet<&str> = LINTS.iter().map(|l| l.code).collect();
+    assert_eq!(codes, registry, "fixtures and the lint registry name the same codes");
     for code in &codes {
         for want in [true, false] {
             assert!(
@@ -324,12 +327,80 @@ fn every_lint_code_has_a_failing_and_a_passing_fixture() {
             for key in ["severity", "file", "rule", "field", "message", "fix"] {
                 assert!(f.get(key).is_some(), "{name}: no `{key}` in {f}");
             }
+            let lint = LINTS.iter().find(|l| l.code == code).unwrap();
+            let severity = match lint.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            assert_eq!(f["severity"], severity, "{name}");
             assert_eq!(out.status.code(), Some(1), "{name} must fail --strict");
         } else {
             assert!(found.is_empty(), "{name} has findings: {found:?}");
             assert_eq!(out.status.code(), Some(0), "{name} must pass --strict");
         }
     }
+}
+
+/// `check` reading standard input stops when its reader goes away, rather than
+/// reading (and deciding) an input that never ends.
+#[test]
+fn check_from_stdin_stops_when_the_reader_goes_away() {
+    let policy = cases::testdata_dir().join("policies/sealed.toml");
+    let mut child = bin()
+        .args(["check", "--policy", policy.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn egress-policy");
+    drop(child.stdout.take());
+    let mut input = child.stdin.take().expect("stdin");
+    // Keep writing (never closing standard input) until the command exits and
+    // the pipe breaks; 64 MiB is far beyond any pipe buffer.
+    let line = b"https://denied.example/\n";
+    let mut written = 0usize;
+    while written < 64 << 20 && input.write_all(line).is_ok() {
+        written += line.len();
+    }
+    assert!(written < 64 << 20, "check kept reading after its output was closed");
+    drop(input);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The reference lists every code with its severity.
+#[test]
+fn every_code_is_documented() {
+    let docs = std::fs::read_to_string(cases::testdata_dir().join("../crates/core/src/docs/cli.rs")).unwrap();
+    for lint in LINTS {
+        let severity = match lint.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let row = format!("//! | `{}` | {severity} |", lint.code);
+        assert!(docs.contains(&row), "docs::cli has no row `{row}`");
+    }
+}
+
+/// A reader that goes away (`| head -1`) ends the output quietly: no panic, no
+/// "Broken pipe" on stderr, and the exit status of the verdicts.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let policy = cases::testdata_dir().join("policies/sealed.toml");
+    let urls: Vec<String> = (0..20_000).map(|i| format!("https://n{i}.denied.example/")).collect();
+    let mut args = vec!["check".to_string(), "--policy".into(), policy.display().to_string()];
+    args.extend(urls);
+    let mut child = bin()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn egress-policy");
+    drop(child.stdout.take()); // the reader goes away at once
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "nothing on stderr");
+    assert_eq!(out.status.code(), Some(1), "the URLs decided were denied");
 }
 
 /// `metadata-address` is an error: `validate` fails on it without `--strict`.

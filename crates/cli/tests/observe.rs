@@ -348,3 +348,22 @@ fn suggest_never_proposes_what_a_deny_rule_or_the_floor_refused() {
         assert_eq!(v["reason"], want, "{url}: {v}");
     }
 }
+
+/// `suggest | head -1`: the policy's reader going away is not a crash.
+#[test]
+fn suggest_to_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = dir.path().join("observed.jsonl");
+    observe(&obs, &[("https://api.example.com/", &[]), ("https://b.example.net/", &[])]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egress-policy"))
+        .args(["suggest", obs.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -34,10 +34,41 @@
 //!
 //! # `validate`
 //!
-//! Reports load errors and lint findings with stable codes. Error findings
-//! (`environment-not-sealed`, `mode-not-allowed`, `metadata-address`,
-//! `unreviewed-special-purpose`) fail without `--strict`; warnings fail with
-//! it. Exit 0 valid, 1 invalid.
+//! Reports load errors and lint findings with stable codes. Errors fail
+//! without `--strict`; warnings fail with it. Exit 0 valid, 1 invalid, 2 for a
+//! usage error. `--json` prints one object per error or finding
+//! (`file`, `severity`, `code`, `rule`, `field`, `line`, `column`, `message`,
+//! `fix`) and one summary per file (`file`, `valid`, and for a policy that
+//! loaded `mode`, `environment`, `enforcement`, `allow_rules`, `deny_rules`,
+//! `digest`, `findings`); `--sarif` one SARIF 2.1.0 log.
+//!
+//! | code | severity | what it catches |
+//! |---|---|---|
+//! | `load-error` | error | the file could not be read, or its name does not say its format |
+//! | `invalid-policy` | error | the file does not load: a syntax error or an invalid field (one record per problem) |
+//! | `mode-not-allowed` | error | the mode (or `observe` enforcement) is weaker than `--require-mode` |
+//! | `environment-not-sealed` | error | an environment named by `--sealed-environment` (default `sealed`, `air-gapped`, `airgapped`, `airgap`) has a policy that is not sealed and enforced |
+//! | `metadata-address` | error | an allow range (`cidrs` or `resolves_to`) reaches a cloud metadata address |
+//! | `unreviewed-special-purpose` | error | a rule `suggest` proposed for special-purpose addresses still has placeholders |
+//! | `wildcard-public-suffix` | warning | a wildcard covers a public suffix (`*.co.uk`) |
+//! | `broad-cidr` | warning | an allow CIDR is shorter than `--min-prefix-v4` (8) / `--min-prefix-v6` (32) |
+//! | `embedded-ipv4-prefix` | warning | an allow range lies in or covers an IPv6 prefix embedding IPv4 (NAT64, 6to4, Teredo, IPv4-compatible) |
+//! | `any-port` | warning | an allow rule admits every port |
+//! | `missing-metadata` | warning | a rule has no `owner`, `reason` or `ticket` |
+//! | `placeholder` | warning | a field still holds `suggest`'s `FILL-IN` |
+//! | `expired` | warning | a rule's expiry has passed |
+//! | `expires-soon` | warning | a rule expires within `--expiry-warning-days` (14) |
+//! | `expires-too-far` | warning | a rule's expiry is further out than `--max-expiry-days` (365) |
+//! | `shadowed` | warning | a rule is covered by another and can never decide anything |
+//! | `deny-removes-allow` | warning | a deny rule removes everything an allow rule admits |
+//! | `duplicate-entry` | warning | a rule lists an entry another of its entries already covers |
+//!
+//! # Output
+//!
+//! Every command writes its results to standard output and its diagnostics to
+//! standard error. When the reader of standard output goes away (`| head`),
+//! output stops quietly and the exit status is still the one the verdicts
+//! written so far give.
 //!
 //! # `suggest`
 //!

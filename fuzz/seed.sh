@@ -3,7 +3,7 @@
 # Usage: fuzz/seed.sh   (from anywhere; writes fuzz/corpus/<target>/)
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/policy_load corpus/destination corpus/differential corpus/admission
+mkdir -p corpus/policy_load corpus/destination corpus/differential corpus/admission corpus/authority
 i=0
 for f in ../testdata/policies/* ../testdata/invalid/* ../examples/policy.toml; do
   case "$f" in
@@ -24,4 +24,11 @@ for case_file in sorted(pathlib.Path("../testdata/cases").glob("*.toml")):
         (out / f"seed-{n}").write_text(case["url"])
         n += 1
 PY
+# Authorities: canonical ones (the fast path) and near misses (the parser).
+i=0
+for a in api.example.com api.example.com:8443 a-b.c0:00443 x.y:65535 x.y:65536 API.example.com \
+         xn--bcher-kva.example xn--.example a.0x7f 127.0.0.1 'user@api.example.com' 'a.b.' '[::1]:80'; do
+  { printf '\x01'; printf '%s' "$a"; } > "corpus/authority/seed-$i"
+  i=$((i + 1))
+done
 echo "seeded: $(ls corpus/policy_load | wc -l) policies, $(ls corpus/destination | wc -l) urls"

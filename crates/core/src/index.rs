@@ -108,8 +108,15 @@ impl Index {
                 if self.suffix.is_empty() {
                     return;
                 }
+                // The suffix after the first dot has as many labels as the name
+                // has dots, one fewer after each next dot: probe only lengths
+                // some wildcard has.
+                let mut labels = name.bytes().filter(|&b| b == b'.').count();
                 for (dot, _) in name.match_indices('.') {
-                    if let Some(rules) = self.suffix.get(&name[dot + 1..])
+                    let probe = self.suffix_labels & label_bit(labels) != 0;
+                    labels -= 1;
+                    if probe
+                        && let Some(rules) = self.suffix.get(&name[dot + 1..])
                         && rules.as_slice().iter().any(|&r| f(r))
                     {
                         return;

@@ -180,10 +180,10 @@ impl SharedPolicy {
     /// does not parse, or holds a path, query or fragment, is `invalid`). The
     /// one place the integrations turn a URI into a decision.
     pub fn decide_authority(&self, scheme: &str, authority: &str, client: Option<&str>) -> Decision {
-        if authority.contains(['/', '\\', '?', '#']) {
-            return self.decide_url("", client);
+        match Destination::from_authority(scheme, authority) {
+            Ok(dest) => self.decide(&dest, client),
+            Err(_) => self.decide_url("", client),
         }
-        self.decide_url(&format!("{scheme}://{authority}/"), client)
     }
 
     /// Connect-time admission of `addrs` for `dest` (see [`Policy::admit`]).

@@ -73,7 +73,7 @@ impl Destination {
     /// assert!(Destination::from_authority("https", "evil.example/@api.example.com").is_err());
     /// ```
     pub fn from_authority(scheme: &str, authority: &str) -> Result<Destination, DestinationError> {
-        if authority.contains(['/', '\\', '?', '#']) {
+        if authority.bytes().any(|b| matches!(b, b'/' | b'\\' | b'?' | b'#')) {
             return Err(DestinationError::InvalidUrl("the authority holds a path, query or fragment".into()));
         }
         if let Some(d) = canonical_authority(scheme, authority) {
@@ -174,29 +174,33 @@ fn canonical_authority(scheme: &str, authority: &str) -> Option<Destination> {
         "http" => (Scheme::Http, 80),
         _ => return None,
     };
-    let (host, port) = match authority.split_once(':') {
-        None => (authority, default_port),
-        Some((host, digits)) => {
-            if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let bytes = authority.as_bytes();
+    let (host, port) = match bytes.iter().position(|&b| b == b':') {
+        None => (bytes, default_port),
+        Some(colon) => {
+            let digits = &bytes[colon + 1..];
+            if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            (host, u16::try_from(digits.parse::<u32>().ok()?).ok()?)
+            let port = digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+            (&bytes[..colon], u16::try_from(port).ok()?)
         }
     };
-    let mut last_label_start = 0;
-    for label in host.split('.') {
-        let bytes = label.as_bytes();
-        if bytes.is_empty()
-            || !bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-            || bytes.starts_with(b"xn--")
+    let mut last_label_first = 0;
+    for label in host.split(|&b| b == b'.') {
+        if label.is_empty()
+            || !label.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            || label.starts_with(b"xn--")
         {
             return None;
         }
-        last_label_start = bytes[0];
+        last_label_first = label[0];
     }
-    if !last_label_start.is_ascii_lowercase() {
+    if !last_label_first.is_ascii_lowercase() {
         return None;
     }
+    // Only ASCII bytes were accepted, so `host` is a `str` boundary.
+    let host = &authority[..host.len()];
     Some(Destination {
         scheme,
         host: Host::Name(host.into()),

@@ -112,7 +112,8 @@ impl Index {
                 // has dots, one fewer after each next dot: probe only lengths
                 // some wildcard has.
                 let mut labels = name.bytes().filter(|&b| b == b'.').count();
-                for (dot, _) in name.match_indices('.') {
+                let dots = name.bytes().enumerate().filter(|&(_, b)| b == b'.').map(|(i, _)| i);
+                for dot in dots {
                     let probe = self.suffix_labels & label_bit(labels) != 0;
                     labels -= 1;
                     if probe

@@ -125,8 +125,18 @@ fn threads(c: &mut Criterion) {
     // Wall time for `iters` decisions spread over the threads: halves with perfect
     // scaling. `own_destination`: each thread parses its own destination, as each
     // request does; `same_destination`: all threads share one `Destination` value.
-    for (label, share) in [("own_destination", false), ("same_destination", true)] {
-        let common = Destination::parse_url("https://svc9994.team5.example.com/").expect("dest");
+    // `miss`: no rule matches; `hit`: every thread's decision is made by the same
+    // rule (the decision carries it).
+    let hit = "https://svc9994.team3.example.com/";
+    let miss = "https://svc9994.team5.example.com/";
+    for (label, share, url) in [
+        ("own_destination_miss", false, miss),
+        ("same_destination_miss", true, miss),
+        ("own_destination_hit", false, hit),
+        ("same_destination_hit", true, hit),
+    ] {
+        let common = Destination::parse_url(url).expect("dest");
+        assert_eq!(shared.decide(&common, None).is_allow(), url == hit, "{url}");
         for threads in [1usize, 2] {
             group.bench_function(BenchmarkId::new(label, threads), |b| {
                 b.iter_custom(|iters| {
@@ -135,7 +145,7 @@ fn threads(c: &mut Criterion) {
                     std::thread::scope(|s| {
                         for _ in 0..threads {
                             s.spawn(|| {
-                                let own = Destination::parse_url("https://svc9994.team5.example.com/").expect("dest");
+                                let own = Destination::parse_url(url).expect("dest");
                                 let dest = if share { &common } else { &own };
                                 for _ in 0..per {
                                     black_box(shared.decide(black_box(dest), None));

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Run without them (`cargo bench`), it says so and exits. A benchmark, not a
-//! test: CI only builds it.
+//! test: CI only builds it. `E2E_PROFILE=CASE` (an index into the case table)
+//! runs only that case in a loop, for `perf record`.
 
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -147,6 +148,13 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
         }
     };
 
+    if let Ok(case) = std::env::var("E2E_PROFILE") {
+        let case: usize = case.parse()?;
+        for _ in 0..rounds * per {
+            one(case).await?;
+        }
+        return Ok(());
+    }
     // Warm-up: connections pooled, caches warm.
     for case in 0..CASES.len() {
         for _ in 0..200 {

@@ -86,7 +86,10 @@ fn main() -> Result<(), BoxError> {
     }
     let rounds = env("E2E_ROUNDS", 5).max(1);
     let per = env("E2E_PER", 2000).max(BLOCK);
-    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(run(rounds, per))
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(rounds, per))
 }
 
 async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
@@ -119,8 +122,7 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
     let executor = TokioExecutor::new;
     let plain_hyper: Client<_, Empty<Bytes>> = Client::builder(executor()).build(HttpConnector::new_with_resolver(Loopback));
     let connector = egress_policy::hyper::https_connector_with_resolver(policy.clone(), None, Loopback)?;
-    let enforced_hyper =
-        EnforcePolicyLayer::new(policy.clone()).layer(Client::builder(executor()).build::<_, Empty<Bytes>>(connector));
+    let enforced_hyper = EnforcePolicyLayer::new(policy.clone()).layer(Client::builder(executor()).build::<_, Empty<Bytes>>(connector));
     let connector = egress_policy::hyper::https_connector_with_resolver(policy.clone(), None, Loopback)?;
     let connector_only: Client<_, Empty<Bytes>> = Client::builder(executor()).build(connector);
     let layer_only = EnforcePolicyLayer::new(policy.clone()).layer(plain_hyper.clone());
@@ -181,7 +183,10 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
     // Added p50 of `case` over `base`, per round: median and range over rounds.
     let added = |case: usize, base: usize| {
         let mut d: Vec<f64> = p50[case].iter().zip(&p50[base]).map(|(c, b)| c - b).collect();
-        let (lo, hi) = (d.iter().copied().fold(f64::MAX, f64::min), d.iter().copied().fold(f64::MIN, f64::max));
+        let (lo, hi) = (
+            d.iter().copied().fold(f64::MAX, f64::min),
+            d.iter().copied().fold(f64::MIN, f64::max),
+        );
         (median(&mut d), lo, hi)
     };
 

@@ -182,9 +182,10 @@ async fn a_mismatching_host_header_is_refused_when_asked() {
     assert_eq!(lax.oneshot(fronted("evil.example")).await.unwrap().status(), 200);
 }
 
-/// Only `http` and `https` are judged: a `wss://` (or `ftp://`) URI would be
-/// connected in plaintext to port 80 by hyper-util while a decision would use
-/// 443 (or 21). Relative URIs take their destination only from one plain
+/// Only `http` and `https` are judged, spelled exactly so (as hyper-util
+/// compares them): a `wss://` (or `ftp://`, or a builder-made `HTTPS`) URI
+/// would be connected in plaintext to port 80 by hyper-util while a decision
+/// would use 443 (or 21). Relative URIs take their destination only from one plain
 /// `host[:port]` header.
 #[tokio::test]
 async fn schemes_and_host_headers_a_decision_would_misdescribe_are_refused() {
@@ -199,6 +200,22 @@ async fn schemes_and_host_headers_a_decision_would_misdescribe_are_refused() {
     for uri in [format!("wss://127.0.0.1:{}/", up.port()), format!("ws://127.0.0.1:{}/", up.port())] {
         let err = send_req(get(&uri)).await.unwrap_err();
         assert_eq!(denied_reason(&err), Reason::Invalid, "{uri}");
+    }
+    // A scheme set through the builder keeps its case: `HTTPS` is not
+    // `Scheme::HTTPS` to hyper-util, which would connect it in plaintext (to
+    // port 80 unless the URI names one), so it is not judged as https.
+    for scheme in ["HTTPS", "HTTP", "Https"] {
+        let uri = http::Uri::builder()
+            .scheme(scheme)
+            .authority(format!("127.0.0.1:{}", up.port()))
+            .path_and_query("/")
+            .build()
+            .unwrap();
+        assert_ne!(uri.scheme(), Some(&http::uri::Scheme::HTTPS));
+        assert_ne!(uri.scheme(), Some(&http::uri::Scheme::HTTP));
+        let req = http::Request::get(uri).body(Empty::<Bytes>::new()).unwrap();
+        let err = send_req(req).await.unwrap_err();
+        assert_eq!(denied_reason(&err), Reason::Invalid, "{scheme}");
     }
     let relative = |hosts: &[&str]| {
         let mut b = http::Request::get("/path");

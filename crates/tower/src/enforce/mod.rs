@@ -85,8 +85,11 @@ fn strict_host_header<B>(req: &Request<B>) -> Option<&str> {
 /// The schemes whose connection a decision describes: hyper-util connects any
 /// other scheme (`ws`, `wss`, `ftp`) in plaintext to port 80 unless the URI
 /// names a port, while the decision would use the scheme's own default port.
+/// Compared exactly: the `http` crate reads `HTTPS://` from a string as the
+/// standard scheme (`https`), but keeps a builder's `HTTPS` as another scheme,
+/// which hyper-util does not treat as https.
 fn judged_scheme(scheme: &str) -> bool {
-    scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+    scheme == "http" || scheme == "https"
 }
 
 /// A request refused by

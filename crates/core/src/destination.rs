@@ -295,7 +295,8 @@ mod tests {
             if rng.chance(3) {
                 host.push_str(&long);
             } else {
-                host.push_str(*rng.pick(LABELS));
+                let label: &&str = rng.pick(LABELS);
+                host.push_str(label);
             }
         }
         if rng.chance(5) {
@@ -303,14 +304,17 @@ mod tests {
         }
         let mut out = String::new();
         if rng.chance(5) {
-            out.push_str(*rng.pick(&["user@", "u:p@", "@", "a@b@"]));
+            let userinfo: &&str = rng.pick(&["user@", "u:p@", "@", "a@b@"]);
+            out.push_str(userinfo);
         }
         if rng.chance(5) {
-            out.push_str(*rng.pick(&["[::1]", "[::ffff:127.0.0.1]", "127.0.0.1", "[64:ff9b::1]"]));
+            let literal: &&str = rng.pick(&["[::1]", "[::ffff:127.0.0.1]", "127.0.0.1", "[64:ff9b::1]"]);
+            out.push_str(literal);
         } else {
             out.push_str(&host);
         }
-        out.push_str(*rng.pick(PORTS));
+        let port: &&str = rng.pick(PORTS);
+        out.push_str(port);
         out
     }
 
@@ -321,7 +325,7 @@ mod tests {
         let seed = std::env::var("EGRESS_AUTHORITY_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(0x5eed_a07);
+            .unwrap_or(0x05ee_da07);
         let mut rng = super::rng::Rng(seed);
         let mut fast = 0;
         for _ in 0..30_000 {

@@ -209,12 +209,14 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
         println!("| {name} | {m:+.2} µs ({lo:+.2} … {hi:+.2}) |");
     }
 
-    // Time to a denial: in-process errors vs Squid's 403, interleaved.
-    let mut deny: [Vec<f64>; 3] = Default::default();
+    // Time to a denial: in-process errors vs Squid's 403, interleaved; and the
+    // cost of building the same requests without sending them, so the
+    // library's own share of a denial can be told apart.
+    let mut deny: [Vec<f64>; 5] = Default::default();
     let denied_req = || http::Request::get(DENIED).body(Empty::<Bytes>::new());
-    for i in 0..3 * per {
+    for i in 0..5 * per {
         let t = Instant::now();
-        match i % 3 {
+        match i % 5 {
             0 => {
                 let e = enforced_reqwest.get(DENIED).send().await.expect_err("must be denied");
                 assert!(e.denied().is_some(), "{e}");
@@ -223,25 +225,32 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
                 let e = enforced_hyper.clone().oneshot(denied_req()?).await.expect_err("must be denied");
                 assert!(e.is::<egress_policy::Denied>(), "{e}");
             }
-            _ => {
+            2 => {
                 let r = squid_reqwest.get(DENIED).send().await?;
                 assert_eq!(r.status(), 403);
                 drop(r.bytes().await?);
             }
+            3 => drop(std::hint::black_box(plain_reqwest.get(DENIED).build()?)),
+            _ => drop(std::hint::black_box((enforced_hyper.clone(), denied_req()?))),
         }
-        deny[i % 3].push(t.elapsed().as_secs_f64() * 1e6);
+        deny[i % 5].push(t.elapsed().as_secs_f64() * 1e6);
     }
-    let [r, h, s] = deny.each_mut().map(|v| median(v));
-    println!("\n| time to a denial (p50) | µs |");
-    println!("|---|---|");
-    println!("| reqwest `EnforcedClient` | {r:.2} |");
-    println!("| hyper + `EnforcePolicyLayer` | {h:.2} |");
-    println!("| Squid 403 | {s:.1} |");
+    let [r, h, s, r_build, h_build] = deny.each_mut().map(|v| median(v));
+    println!("\n| time to a denial (p50) | µs | of which building the request |");
+    println!("|---|---|---|");
+    println!("| reqwest `EnforcedClient` | {r:.2} | {r_build:.2} (library: {:.2}) |", r - r_build);
+    println!(
+        "| hyper + `EnforcePolicyLayer` | {h:.2} | {h_build:.2} (library: {:.2}) |",
+        h - h_build
+    );
+    println!("| Squid 403 | {s:.1} | — |");
     let (ours, hyper, squid) = (added(1, 0).0, added(4, 3).0, added(2, 0).0);
     println!(
-        "\nRESULT added_reqwest_us={ours:.2} added_hyper_us={hyper:.2} added_squid_us={squid:.1} ratio_reqwest={:.0}x ratio_hyper={:.0}x deny_reqwest_us={r:.2} deny_hyper_us={h:.2} deny_squid_us={s:.1}",
+        "\nRESULT added_reqwest_us={ours:.2} added_hyper_us={hyper:.2} added_squid_us={squid:.1} ratio_reqwest={:.0}x ratio_hyper={:.0}x deny_reqwest_us={r:.2} deny_hyper_us={h:.2} deny_library_reqwest_us={:.2} deny_library_hyper_us={:.2} deny_squid_us={s:.1}",
         squid / ours.max(0.01),
-        squid / hyper.max(0.01)
+        squid / hyper.max(0.01),
+        r - r_build,
+        h - h_build
     );
     Ok(())
 }

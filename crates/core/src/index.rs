@@ -162,30 +162,28 @@ impl PrefixTable {
 
     /// Calls `f` with each rule whose network contains `ip`, most specific first.
     /// Stops when `f` returns `true`.
-    pub(crate) fn for_each_match(&self, ip: IpAddr, mut f: impl FnMut(u32) -> bool) {
+    pub(crate) fn for_each_match(&self, ip: IpAddr, f: impl FnMut(u32) -> bool) {
         match canonical_ip(ip) {
             IpAddr::V4(v4) => {
                 let bits = u32::from(v4);
-                for (len, map) in &self.v4 {
-                    let mask = if *len == 0 { 0 } else { u32::MAX << (32 - len) };
-                    if let Some(rules) = map.get(&(bits & mask))
-                        && rules.as_slice().iter().any(|&r| f(r))
-                    {
-                        return;
-                    }
-                }
+                probe_levels(&self.v4, |len| if len == 0 { 0 } else { bits & (u32::MAX << (32 - len)) }, f);
             }
             IpAddr::V6(v6) => {
                 let bits = u128::from(v6);
-                for (len, map) in &self.v6 {
-                    let mask = if *len == 0 { 0 } else { u128::MAX << (128 - len) };
-                    if let Some(rules) = map.get(&(bits & mask))
-                        && rules.as_slice().iter().any(|&r| f(r))
-                    {
-                        return;
-                    }
-                }
+                probe_levels(&self.v6, |len| if len == 0 { 0 } else { bits & (u128::MAX << (128 - len)) }, f);
             }
+        }
+    }
+}
+
+/// Probes each prefix length, longest first, with the address's network at
+/// that length; stops at the first rule `f` accepts.
+fn probe_levels<K: std::hash::Hash + Eq>(levels: &[(u8, FastMap<K, Slots>)], network: impl Fn(u8) -> K, mut f: impl FnMut(u32) -> bool) {
+    for (len, map) in levels {
+        if let Some(rules) = map.get(&network(*len))
+            && rules.as_slice().iter().any(|&r| f(r))
+        {
+            return;
         }
     }
 }

@@ -51,6 +51,15 @@ impl Table {
     }
 }
 
+/// A proxy on 127.0.0.1:`proxy_port` and `api.test` over http, both allowed.
+fn proxy_and_api(proxy_port: u16) -> SharedPolicy {
+    shared(&format!(
+        "version = 1\n\
+         [[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{proxy_port}]\n\
+         [[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\n"
+    ))
+}
+
 fn reason(e: &egress_policy_reqwest::Error) -> Reason {
     e.denied().unwrap_or_else(|| panic!("not denied: {e:#}")).decision().reason()
 }
@@ -146,12 +155,7 @@ async fn open_floor_admits_only_under_the_live_rule_for_this_client_and_port() {
 #[tokio::test]
 async fn targets_behind_a_proxy_are_admitted_locally_first() {
     let proxy = CountingServer::ok().await;
-    let p = shared(&format!(
-        "version = 1\n\
-         [[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}]\n\
-         [[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\n",
-        proxy.port()
-    ));
+    let p = proxy_and_api(proxy.port());
     let table = Table::new(&[("api.test", &["169.254.169.254"])]);
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
 
@@ -349,12 +353,7 @@ async fn a_bare_middleware_client_refuses_ip_literals_too() {
 #[tokio::test]
 async fn an_empty_answer_behind_a_proxy_is_refused() {
     let proxy = CountingServer::ok().await;
-    let p = shared(&format!(
-        "version = 1\n\
-         [[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}]\n\
-         [[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\n",
-        proxy.port()
-    ));
+    let p = proxy_and_api(proxy.port());
     let table = Table::new(&[("api.test", &[])]);
     let c = EnforcedClient::builder(p)
         .no_env_proxies()

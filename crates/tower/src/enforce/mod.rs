@@ -129,7 +129,7 @@ fn host_header_mismatch<B>(req: &Request<B>, decision: &egress_policy_core::Deci
     if value.contains('@') || value.parse::<http::uri::Authority>().is_err() {
         return mismatch("not a plain host[:port]".into());
     }
-    match Destination::parse_url(&format!("{scheme}://{value}/")) {
+    match Destination::from_authority(scheme, value) {
         Ok(d) if d.host() == decided.host() && d.port() == decided.port() => None,
         Ok(d) => mismatch(d.to_string()),
         Err(_) => mismatch("unparsable".into()),

@@ -120,6 +120,7 @@ fn load(c: &mut Criterion) {
 
 fn threads(c: &mut Criterion) {
     let shared = SharedPolicy::new(Policy::from_toml_str(&policy_text(10_000)).expect("policy"));
+    let cx = Context::at(SystemTime::UNIX_EPOCH);
     let mut group = c.benchmark_group("shared_throughput");
     group.throughput(Throughput::Elements(1));
     // Wall time for `iters` decisions spread over the threads: halves with perfect
@@ -129,6 +130,9 @@ fn threads(c: &mut Criterion) {
     // rule (the decision carries it).
     let hit = "https://svc9994.team3.example.com/";
     let miss = "https://svc9994.team5.example.com/";
+    // `decide`: the owned `Decision` (takes a reference to the rule and the
+    // host); `with_decision`: the borrowed hot-path form, which writes nothing
+    // another thread reads.
     for (label, share, url) in [
         ("own_destination_miss", false, miss),
         ("same_destination_miss", true, miss),
@@ -137,25 +141,41 @@ fn threads(c: &mut Criterion) {
     ] {
         let common = Destination::parse_url(url).expect("dest");
         assert_eq!(shared.decide(&common, None).is_allow(), url == hit, "{url}");
-        for threads in [1usize, 2] {
-            group.bench_function(BenchmarkId::new(label, threads), |b| {
-                b.iter_custom(|iters| {
-                    let per = iters.div_ceil(threads as u64);
-                    let start = Instant::now();
-                    std::thread::scope(|s| {
-                        for _ in 0..threads {
-                            s.spawn(|| {
-                                let own = Destination::parse_url(url).expect("dest");
-                                let dest = if share { &common } else { &own };
-                                for _ in 0..per {
-                                    black_box(shared.decide(black_box(dest), None));
-                                }
-                            });
-                        }
-                    });
-                    start.elapsed()
-                })
-            });
+        // `policy_judge`: the control, `Policy::judge` on a policy each thread
+        // holds (no arc-swap load, no recorder check): the scaling this machine
+        // gives to work that shares nothing.
+        let held = shared.load_full();
+        for (api, borrowed) in [("decide", Some(false)), ("with_decision", Some(true)), ("policy_judge", None)] {
+            for threads in [1usize, 2] {
+                group.bench_function(BenchmarkId::new(format!("{api}/{label}"), threads), |b| {
+                    b.iter_custom(|iters| {
+                        let per = iters.div_ceil(threads as u64);
+                        let start = Instant::now();
+                        std::thread::scope(|s| {
+                            for _ in 0..threads {
+                                s.spawn(|| {
+                                    let own = Destination::parse_url(url).expect("dest");
+                                    let dest = if share { &common } else { &own };
+                                    for _ in 0..per {
+                                        match borrowed {
+                                            Some(true) => {
+                                                black_box(shared.with_decision(black_box(dest), None, |d| d.is_allow()));
+                                            }
+                                            Some(false) => {
+                                                black_box(shared.decide(black_box(dest), None));
+                                            }
+                                            None => {
+                                                black_box(held.judge(black_box(dest), &cx).is_allow());
+                                            }
+                                        }
+                                    }
+                                });
+                            }
+                        });
+                        start.elapsed()
+                    })
+                });
+            }
         }
     }
     group.finish();

@@ -170,7 +170,7 @@ impl Policy {
             };
         }
         if emptied || !logged {
-            self.emit(&decision);
+            self.emit(decision.as_ref());
         }
         if !dropped.is_empty() {
             emit_dropped(&decision, &dropped);

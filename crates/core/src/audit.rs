@@ -3,7 +3,7 @@
 //! Events carry `scheme`, `host` and `port` only: a [`Destination`](crate::Destination)
 //! holds no userinfo, path, query or fragment, so none can leak into a log line.
 
-use crate::decision::{Decision, Verdict};
+use crate::decision::{DecisionRef, Verdict};
 
 /// The target of decision events.
 pub const DECISION_TARGET: &str = "egress_policy::decision";
@@ -12,7 +12,7 @@ pub const RELOAD_TARGET: &str = "egress_policy::reload";
 
 /// Emits the decision event: deny and would-deny at WARN, allow at DEBUG.
 /// (Counting is done by the policy, which holds the counter handles.)
-pub(crate) fn emit_decision(d: &Decision) {
+pub(crate) fn emit_decision(d: DecisionRef<'_>) {
     let enabled = match d.verdict() {
         Verdict::Deny => tracing::enabled!(target: "egress_policy::decision", tracing::Level::WARN),
         Verdict::Allow => tracing::enabled!(target: "egress_policy::decision", tracing::Level::DEBUG),
@@ -94,7 +94,7 @@ impl Telemetry {
 
     /// Counts `d`: `egress_decisions_total{verdict,reason,mode,enforced}` and, for
     /// decisions made by a rule, `egress_rule_hits_total{rule}`.
-    pub(crate) fn count(&self, d: &Decision) {
+    pub(crate) fn count(&self, d: DecisionRef<'_>) {
         #[cfg(feature = "metrics")]
         {
             use crate::decision::Reason;

@@ -104,7 +104,7 @@ pub mod time;
 
 pub use admission::{Admission, DropReason, Dropped};
 pub use audit::{DECISION_TARGET, RELOAD_TARGET};
-pub use decision::{Context, Decision, Denied, Digest, PolicyId, Reason, Verdict};
+pub use decision::{Context, Decision, DecisionRef, Denied, Digest, PolicyId, Reason, Verdict};
 pub use destination::{Destination, DestinationError, redact_url};
 pub use host::{Host, HostPattern};
 pub use load::{Format, LoadError, LoadErrorKind, Problem, RuleLocation, rule_id_from};

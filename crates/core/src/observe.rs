@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use crate::admission::Admission;
-use crate::decision::{Decision, Reason, Verdict};
+use crate::decision::{DecisionRef, Reason, Verdict};
 use crate::destination::Destination;
 use crate::host::Host;
 use crate::record::{Observation, Overflow, Record};
@@ -100,7 +100,8 @@ impl Recorder {
     }
 
     /// Records one decision made for `client` at `now`.
-    pub fn record(&self, decision: &Decision, client: Option<&str>, now: SystemTime) {
+    pub fn record<'a>(&self, decision: impl Into<DecisionRef<'a>>, client: Option<&str>, now: SystemTime) {
+        let decision = decision.into();
         let Some(dest) = decision.destination() else { return };
         let key = Key {
             client: client.map(Into::into),

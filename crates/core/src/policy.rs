@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sha2::Digest as _;
 
 use crate::audit;
-use crate::decision::{Context, Decision, Digest, PolicyId, Reason, Verdict};
+use crate::decision::{Context, Decision, DecisionRef, Digest, PolicyId, Reason, Verdict};
 use crate::destination::Destination;
 use crate::host::Host;
 use crate::index::{Index, matchable};
@@ -305,7 +305,7 @@ impl Policy {
     }
 
     /// Counts and logs one decision.
-    pub(crate) fn emit(&self, d: &Decision) {
+    pub(crate) fn emit(&self, d: DecisionRef<'_>) {
         self.telemetry.count(d);
         audit::emit_decision(d);
     }
@@ -327,27 +327,40 @@ impl Policy {
             Ok(dest) => self.decide_with(&dest, cx),
             Err(_) => {
                 let d = self.decision(Verdict::Deny, Reason::Invalid, None, None);
-                self.emit(&d);
-                d
+                self.emit(d);
+                d.to_decision()
             }
         }
     }
 
     /// Decides on a destination ([`docs::matching`](crate::docs::matching)) and emits one audit event.
     pub fn decide_with(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
+        self.judge(dest, cx).to_decision()
+    }
+
+    /// [`Policy::decide_with`] without making an owned decision: the result
+    /// borrows the policy and the destination, and making it writes no memory
+    /// other threads read. Emits the same audit event and counts the same.
+    pub fn judge<'a>(&'a self, dest: &'a Destination, cx: &Context<'_>) -> DecisionRef<'a> {
         let d = self.evaluate(dest, cx);
-        self.emit(&d);
+        self.emit(d);
         d
     }
 
-    pub(crate) fn decision(&self, verdict: Verdict, reason: Reason, rule: Option<&Arc<Rule>>, dest: Option<&Destination>) -> Decision {
-        Decision {
+    pub(crate) fn decision<'a>(
+        &'a self,
+        verdict: Verdict,
+        reason: Reason,
+        rule: Option<&'a Arc<Rule>>,
+        dest: Option<&'a Destination>,
+    ) -> DecisionRef<'a> {
+        DecisionRef {
             verdict,
             enforced: self.enforcement == Enforcement::Enforce,
             reason,
-            rule: rule.cloned(),
+            rule,
             mode: self.mode,
-            destination: dest.cloned(),
+            destination: dest,
             policy: self.id,
         }
     }
@@ -407,7 +420,7 @@ impl Policy {
         hit
     }
 
-    fn evaluate(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
+    fn evaluate<'a>(&'a self, dest: &'a Destination, cx: &Context<'_>) -> DecisionRef<'a> {
         let (scheme, host, port) = (dest.scheme(), dest.host(), dest.port());
         if !matchable(host) {
             // A literal `*` label or an empty label: no allow rule can name it, but

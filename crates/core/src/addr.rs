@@ -273,6 +273,46 @@ pub fn special_purpose(ip: IpAddr) -> Option<SpecialRange> {
     }
 }
 
+/// The special-purpose table as networks, for a network layer that cannot run
+/// [`is_public`] (a firewall, a Kubernetes `ipBlock`'s `except`): every IPv4 and
+/// IPv6 block, every IPv4 block's NAT64 (`64:ff9b::/96`) and 6to4 (`2002::/16`)
+/// embedding, and the whole IPv4-mapped, -translated and -compatible `/96`s.
+/// Teredo (`2001::/32`) and the local NAT64 prefix are inside IPv6 blocks.
+///
+/// Every address in these networks is not public; every address outside them
+/// is public except ISATAP addresses (interface identifier `0:5efe:a.b.c.d`
+/// under any prefix), which no prefix can describe. Sorted, IPv4 first.
+///
+/// ```
+/// use egress_policy_core::addr::special_purpose_networks;
+/// let nets = special_purpose_networks();
+/// assert!(nets.contains(&"10.0.0.0/8".parse().unwrap()));
+/// assert!(nets.contains(&"64:ff9b::a9fe:0/112".parse().unwrap())); // NAT64 of 169.254.0.0/16
+/// ```
+pub fn special_purpose_networks() -> Vec<IpNet> {
+    let mut out: Vec<IpNet> = Vec::new();
+    for &(net, len, _, _) in V4_SPECIAL {
+        out.push(IpNet::V4(Ipv4Net::new(Ipv4Addr::from(net), len).expect("table prefix")));
+        let nat64 = (0x0064_ff9b_u128 << 96) | u128::from(net);
+        let six_to_four = (0x2002_u128 << 112) | (u128::from(net) << 80);
+        for (bits, plen) in [(nat64, 96 + len), (six_to_four, 16 + len)] {
+            out.push(IpNet::V6(
+                ipnet::Ipv6Net::new(Ipv6Addr::from(bits), plen).expect("embedding prefix"),
+            ));
+        }
+    }
+    for (bits, plen) in [(0xffff_u128 << 32, 96), (0xffff_u128 << 48, 96), (0, 96)] {
+        out.push(IpNet::V6(
+            ipnet::Ipv6Net::new(Ipv6Addr::from(bits), plen).expect("embedding prefix"),
+        ));
+    }
+    for &(net, len, _, _) in V6_SPECIAL {
+        out.push(IpNet::V6(ipnet::Ipv6Net::new(Ipv6Addr::from(net), len).expect("table prefix")));
+    }
+    out.sort();
+    IpNet::aggregate(&out)
+}
+
 /// Whether an address is public unicast: not in any special-purpose block,
 /// embeddings unwrapped.
 pub fn is_public(ip: IpAddr) -> bool {

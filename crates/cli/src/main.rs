@@ -55,6 +55,14 @@ enum Command {
     /// starts with `"` is a JSON string literal, so URLs holding tabs, newlines or
     /// NUL can be checked exactly.
     Check(cmd::check::Args),
+    /// Run policy tests: files of destinations with the verdict (and optionally
+    /// reason and rule) the policy must give each. Exit 0 all pass, 1 any
+    /// fails, 2 usage, policy or tests-file error.
+    Test(cmd::test::Args),
+    /// Export the policy as a network-layer fence (Kubernetes NetworkPolicy,
+    /// nftables). What the target cannot express is reported on standard error;
+    /// with --strict that is a failure (exit 1). Exit 2 for usage or policy errors.
+    Export(cmd::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +76,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args, &mut out),
         Command::Suggest(args) => cmd::suggest::run(args, &mut out),
         Command::Check(args) => cmd::check::run(args, &mut out),
+        Command::Test(args) => cmd::test::run(args, &mut out),
+        Command::Export(args) => cmd::export::run(args, &mut out),
     };
     match result {
         Ok(code) => code,

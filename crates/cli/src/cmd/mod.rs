@@ -9,10 +9,12 @@ use egress_policy_core::{Decision, LoadError, Mode, Reason};
 
 pub(crate) mod check;
 pub(crate) mod diff;
+pub(crate) mod export;
 pub(crate) mod probe;
 pub(crate) mod report;
 pub(crate) mod schema;
 pub(crate) mod suggest;
+pub(crate) mod test;
 pub(crate) mod validate;
 
 /// A usage, policy or I/O error: exit status 2.
@@ -80,57 +82,4 @@ pub(crate) fn verdict(decision: &Decision) -> &'static str {
     }
 }
 
-/// The input URL as the commands echo it, with userinfo, query and fragment
-/// removed (they hold passwords and tokens):
-///
-/// - an input with no `@`, `?` or `#` cannot hold any of them: it is echoed as
-///   typed;
-/// - otherwise, if the WHATWG parser reads it, its serialization without
-///   userinfo, query and fragment (what the destination really is);
-/// - otherwise, without an `@`: the text before the first `?` or `#`; with an
-///   `@`: `<redacted>` and what follows the last `@` (cut at `?` or `#`), since
-///   a password may hold `/`, `?` or `#` and no split of unparsable text is
-///   sure to find its end.
-pub(crate) fn echo_url(raw: &str) -> String {
-    if !raw.contains(['@', '?', '#']) {
-        return raw.to_string();
-    }
-    if let Ok(mut u) = url::Url::parse(raw) {
-        let _ = u.set_username("");
-        let _ = u.set_password(None);
-        u.set_query(None);
-        u.set_fragment(None);
-        return u.to_string();
-    }
-    let cut = |s: &str| s[..s.find(['?', '#']).unwrap_or(s.len())].to_string();
-    match raw.rfind('@') {
-        Some(at) => format!("<redacted>{}", cut(&raw[at + 1..])),
-        None => cut(raw),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn echo_removes_userinfo_query_and_fragment() {
-        use super::echo_url;
-        for (raw, want) in [
-            ("https://api.example/x", "https://api.example/x"),
-            ("HTTPS://API.example.:0443/x", "HTTPS://API.example.:0443/x"),
-            ("HTTPS://user:pw@API.example.:0443/x?y#z", "https://api.example./x"),
-            ("http://a@b@evil.example/p", "http://evil.example/p"),
-            ("https:\\\\user:pw@host\\p?token=1", "https://host/p"),
-            ("http://user:p@ss@host:99999/?k", "<redacted>host:99999/"),
-            ("not a url?secret", "not a url"),
-            ("tcp://db.example:5432", "tcp://db.example:5432"),
-            ("http://\tuser:pw@host/", "http://host/"),
-            ("tcp://user:p\\ss@db:99999", "<redacted>db:99999"),
-            ("TCP://user:pw@db:5432", "tcp://db:5432"),
-            ("https://user:ab/cd@host/", "<redacted>host/"),
-            ("https://user:pa?ss@host/", "<redacted>host/"),
-            ("https://user:pa#ss@host/", "<redacted>host/"),
-        ] {
-            assert_eq!(echo_url(raw), want, "{raw:?}");
-        }
-    }
-}
+pub(crate) use egress_policy_cli::echo_url;

@@ -1,0 +1,131 @@
+//! `egress-policy export`: the network-layer fence from the same policy file
+//! ([`egress_policy_cli::export`]).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use egress_policy_cli::export::{self, Format, Names, Options, Severity};
+use egress_policy_core::Policy;
+
+use super::{Fatal, ModeArg, Status, instant, status};
+use crate::out::Out;
+
+/// The export formats on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FormatArg {
+    /// `networking.k8s.io/v1` NetworkPolicy (YAML).
+    Kubernetes,
+    /// An nftables `inet` table for `nft -f`.
+    Nftables,
+}
+
+/// What names become on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum NamesArg {
+    /// Public unicast on the rule's ports.
+    Public,
+    /// Left to the process (reported).
+    Omit,
+}
+
+/// The arguments of `export`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The policy file.
+    #[arg(value_name = "POLICY")]
+    policy: PathBuf,
+    /// The target.
+    #[arg(long, value_name = "FORMAT")]
+    format: FormatArg,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Export the rules that apply to the client NAME (default: rules for every client).
+    #[arg(long, value_name = "NAME")]
+    client: Option<String>,
+    /// Export as if the policy were in this mode.
+    #[arg(long, value_name = "MODE")]
+    mode: Option<ModeArg>,
+    /// Judge expiry as of this UTC instant or date instead of now.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// What allow rules' names become.
+    #[arg(long, value_name = "HOW", default_value = "public")]
+    names: NamesArg,
+    /// Fail (exit 1, nothing written) when the target cannot express part of the policy.
+    #[arg(long)]
+    strict: bool,
+    /// nftables: a DNS resolver lookups may go to (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    dns_server: Vec<IpAddr>,
+    /// kubernetes: the NetworkPolicy's namespace.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    namespace: String,
+    /// kubernetes: the NetworkPolicy's name.
+    #[arg(long, value_name = "NAME", default_value = "egress-policy")]
+    name: String,
+    /// kubernetes: the pods it applies to, `k=v,...` (default: all pods).
+    #[arg(long, value_name = "LABELS")]
+    pod_selector: Option<String>,
+    /// kubernetes: the cluster DNS pods, `NAMESPACE/k=v,...`.
+    #[arg(long, value_name = "SELECTOR", default_value = "kube-system/k8s-app=kube-dns")]
+    dns_selector: String,
+}
+
+fn labels(flag: &str, raw: &str) -> Result<Vec<(String, String)>, Fatal> {
+    raw.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(Fatal(format!("{flag} `{raw}`: write key=value[,key=value...]"))),
+        })
+        .collect()
+}
+
+pub(crate) fn run(args: Args, out: &mut Out) -> Status {
+    let mut policy = Policy::from_path(&args.policy)?;
+    if let Some(mode) = args.mode {
+        policy = policy.with_mode(mode.into());
+    }
+    let mut opts = Options::new();
+    opts.client = args.client;
+    opts.now = instant(args.now.as_deref())?;
+    opts.names = match args.names {
+        NamesArg::Public => Names::Public,
+        NamesArg::Omit => Names::Omit,
+    };
+    opts.dns_servers = args.dns_server;
+    opts.namespace = args.namespace;
+    opts.name = args.name;
+    if let Some(sel) = &args.pod_selector {
+        opts.pod_selector = labels("--pod-selector", sel)?;
+    }
+    let (dns_ns, dns_labels) = args
+        .dns_selector
+        .split_once('/')
+        .ok_or_else(|| Fatal(format!("--dns-selector `{}`: write NAMESPACE/key=value", args.dns_selector)))?;
+    opts.dns_namespace = dns_ns.to_string();
+    opts.dns_selector = labels("--dns-selector", dns_labels)?;
+    let format = match args.format {
+        FormatArg::Kubernetes => Format::Kubernetes,
+        FormatArg::Nftables => Format::Nftables,
+    };
+
+    let result = export::export(&policy, format, &opts);
+    for r in &result.reports {
+        eprintln!("egress-policy export: {r}");
+    }
+    let lossy = result.reports.iter().any(|r| r.severity == Severity::Lossy);
+    if args.strict && lossy {
+        eprintln!("egress-policy export: --strict: the target cannot express all of the policy; nothing written");
+        return Ok(status(false));
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, &result.text).map_err(|e| Fatal(format!("{}: {e}", path.display())))?,
+        None => {
+            out.text(&result.text)?;
+            out.flush()?;
+        }
+    }
+    Ok(status(true))
+}

@@ -86,6 +86,32 @@ fn exports_match_their_golden_files_and_are_deterministic() {
     );
 }
 
+/// The exports shown beside the example policy in `examples/`.
+#[test]
+fn the_example_exports_in_examples_are_current() {
+    let bless = std::env::var_os("EGRESS_BLESS").is_some();
+    for (format, path, extra) in [
+        ("nftables", "examples/policy.nft", &["--dns-server", "10.96.0.10"][..]),
+        (
+            "kubernetes",
+            "examples/policy.k8s.yaml",
+            &["--namespace", "payments", "--pod-selector", "app=api"][..],
+        ),
+    ] {
+        let out = export("examples/policy.toml", format, extra, &[]);
+        assert!(out.status.success());
+        let file = root().join(path);
+        if bless {
+            std::fs::write(&file, &out.stdout).unwrap();
+        }
+        assert_eq!(
+            std::fs::read(&file).ok().as_deref(),
+            Some(&out.stdout[..]),
+            "{path} is stale: EGRESS_BLESS=1 cargo test -p egress-policy-cli --test export"
+        );
+    }
+}
+
 /// YAML → generic JSON value → typed `NetworkPolicy` → JSON value: the two
 /// values are equal only if every field is one the bindings know, in its place.
 #[test]

@@ -8,6 +8,10 @@
 //! egress-policy suggest [--policy FILE] [--wildcard-threshold N] [--ip-fanout-limit N] [-o FILE] OBSERVATIONS...
 //! egress-policy report [--json] [--now T] FILE
 //! egress-policy schema
+//! egress-policy test [--json] POLICY TESTS...
+//! egress-policy export --format kubernetes|nftables [-o FILE] [--client NAME] [--mode M] [--now T]
+//!                      [--names public|omit] [--strict] [--dns-server ADDR]...
+//!                      [--namespace NS] [--name NAME] [--pod-selector k=v,...] [--dns-selector NS/k=v,...] POLICY
 //! ```
 //!
 //! # `check`
@@ -77,3 +81,115 @@
 //! destination a deny rule denied or a cloud metadata address; `--policy`
 //! carries the deny rules of the policy in force over. Special-purpose
 //! proposals are flagged, and fail `validate` until their rules are reviewed.
+//!
+//! # `test`
+//!
+//! Policy tests kept next to the policy and run in CI, the way `opa test` and
+//! conftest run policy-as-code tests. A tests file is TOML (unknown keys are
+//! errors): an optional top-level `now` (RFC 3339 UTC or a date; default: the
+//! current time) and `[[case]]` tables with
+//!
+//! | key | required | meaning |
+//! |---|---|---|
+//! | `url` | `url` or `scheme` + `host` | the destination, as `check` reads it |
+//! | `scheme`, `host`, `port` | | a non-URL destination (`tcp`, `udp`); `port` defaults to the scheme's |
+//! | `verdict` | yes | `allow`, `deny` or `invalid` (as `check` prints verdicts; a would-deny under `observe` is `deny`) |
+//! | `reason` | | the [reason](super::reasons) expected |
+//! | `rule` | | the id of the rule the decision names; `""`: no rule |
+//! | `client` | | decide as this client |
+//! | `mode` | | decide as if the policy were in this mode |
+//! | `now` | | this case's instant |
+//! | `resolve` | | every address the host resolves to: the decision is then the [connect-time](super::admission) one |
+//! | `name` | | shown when the case fails |
+//!
+//! ```toml
+//! now = "2026-12-01"
+//!
+//! [[case]]
+//! name = "the payment API is reachable"
+//! url = "https://api.payments.example/v1"
+//! verdict = "allow"
+//! rule = "payments-api"
+//!
+//! [[case]]
+//! name = "arbitrary endpoints stay denied"
+//! url = "https://attacker.example/"
+//! verdict = "deny"
+//! reason = "no_matching_rule"
+//! ```
+//!
+//! Failures are listed with what differed and the decision made; the last line
+//! counts passes and failures and names the policy's generation and digest.
+//! `--json` prints one object: `policy`, `generation`, `digest`, `passed`,
+//! `failed` and `cases` (each with `file`, `case`, `name`, `passed`,
+//! `mismatches`, `expected` and `decided`). Exit 0 when every case passes, 1
+//! when any fails, 2 for a usage, policy or tests-file error (the message names
+//! the file, the case and the field). The repository's `examples/policy.tests.toml`
+//! is run by its CI.
+//!
+//! # `export`
+//!
+//! The network-layer fence from the same file. The process sees names; a
+//! firewall sees addresses and ports. What an export keeps:
+//!
+//! - `cidrs` (and the `resolves_to` of name rules) become address rules on the
+//!   rule's transports (`http`, `https`, `ws`, `wss`, `tcp` → TCP, `udp` → UDP)
+//!   and ports (no `ports`: each scheme's default port; `"any"`: every port).
+//! - `hosts` become, unless `--names omit`, **public unicast** on the rule's
+//!   ports: every address but the special-purpose table
+//!   ([`addr::special_purpose_networks`](crate::addr::special_purpose_networks),
+//!   with the NAT64 and 6to4 embeddings of its IPv4 blocks and the whole
+//!   IPv4-mapped, -translated and -compatible ranges). The network layer keeps
+//!   ports and the private floor; the process keeps names. Every such rule says
+//!   so in a comment.
+//! - Deny rules' CIDRs are dropped (nftables) or excepted from every `ipBlock`
+//!   they fall in (Kubernetes), with their NAT64, 6to4, IPv4-mapped and
+//!   -compatible IPv6 forms. Deny rules naming hosts, ISATAP and Teredo-client
+//!   embeddings (not prefixes), and port-limited deny rules in Kubernetes
+//!   (`except` covers every port) cannot be expressed.
+//! - Modes: `sealed` and `constrained` export the allow rules for that mode (a
+//!   rule for another mode is left out with a note); `open` allows all but the
+//!   deny rules and, with `floor = true`, drops the special-purpose ranges that
+//!   no allow rule's `cidrs` or `resolves_to` exempts.
+//! - `enforcement = "observe"`: nftables turns every drop into
+//!   `log prefix "egress-policy would-deny …" accept`; a `NetworkPolicy` cannot
+//!   log, so it allows all egress (reported).
+//! - `--client NAME` exports the rules that apply to that client; without it,
+//!   rules limited to some clients are left out (noted). Expired rules (as of
+//!   `--now`) are left out with a warning; rules with an `expires` say in their
+//!   comment that the export must be redone before then.
+//!
+//! Everything left out or not expressible is reported on standard error as
+//! `note:`, `warning:` or `cannot express:`; nothing is dropped silently. With
+//! `--strict` a `cannot express` report is a failure: exit 1 and nothing is
+//! written. Output goes to standard output or `-o FILE`, starts with comments
+//! naming the policy's generation and digest (and mode, enforcement, client),
+//! and is deterministic: the same file and options give the same bytes. Exit 2
+//! for a usage or policy error.
+//!
+//! ## `--format nftables`
+//!
+//! One `inet` table, `egress_policy`, for hosts and Docker Compose. The file
+//! deletes and recreates its own table, so `nft -f FILE` swaps the ruleset
+//! atomically, as often as it is run, touching no other table. Its `output`
+//! chain accepts established and related traffic, loopback, IPv6 neighbour
+//! discovery and DNS (UDP and TCP 53) to each `--dns-server`; then drops what
+//! deny rules name, accepts what allow rules name, and drops the rest
+//! (`policy drop`). Without `--dns-server` no lookup leaves unless a rule
+//! covers the resolver (warned). The special-purpose ranges are the sets
+//! `special4` and `special6`. Checked with nftables 1.0 (Debian 12).
+//!
+//! ## `--format kubernetes`
+//!
+//! One `networking.k8s.io/v1` `NetworkPolicy` named `--name` (default
+//! `egress-policy`) in `--namespace` (default `default`) for the pods of
+//! `--pod-selector` (default: every pod), with `policyTypes: [Egress]` (so
+//! whatever is not listed is denied), the annotations
+//! `egress-policy/digest` and `egress-policy/generation`, DNS (UDP and TCP 53)
+//! to the pods of `--dns-selector` (default `kube-system/k8s-app=kube-dns`),
+//! and one egress rule per exported rule, `endPort` for port ranges. Checked
+//! by a lossless round trip through the `k8s-openapi` 0.29 bindings (Kubernetes
+//! 1.37 API).
+//!
+//! Cilium (`CiliumNetworkPolicy` with `toFQDNs`) and Calico (`domains`) exports,
+//! which would keep names at the network layer, are not available yet.

@@ -42,6 +42,8 @@ const POLICIES: &[(&str, &str, &[&str])] = &[
 const FORMATS: &[(&str, &str, &[&str])] = &[
     ("nftables", "nft", &["--dns-server", "10.96.0.10", "--dns-server", "fd00:10:96::a"]),
     ("kubernetes", "k8s.yaml", &[]),
+    ("cilium", "cilium.yaml", &[]),
+    ("calico", "calico.yaml", &[]),
 ];
 
 fn export(policy: &str, format: &str, extra: &[&str], format_extra: &[&str]) -> Output {
@@ -127,7 +129,185 @@ fn kubernetes_exports_round_trip_through_the_typed_bindings() {
         assert_eq!(back, generic, "{policy}: fields lost or misplaced in the round trip");
         let spec = typed.spec.expect("spec");
         assert_eq!(spec.policy_types.as_deref(), Some(&["Egress".to_string()][..]), "{policy}");
+        for rule in spec.egress.iter().flatten() {
+            assert!(
+                rule.to.as_ref().is_none_or(|to| !to.is_empty()),
+                "{policy}: an empty `to` allows everything"
+            );
+            for block in rule.to.iter().flatten().filter_map(|peer| peer.ip_block.as_ref()) {
+                except_is_valid(&block.cidr, block.except.as_deref().unwrap_or_default(), policy);
+            }
+        }
     }
+}
+
+/// `doc`'s `metadata` and `spec` through typed bindings and back: equal only if
+/// every field is one the bindings know, in its place.
+fn round_trip<Spec: serde::de::DeserializeOwned + serde::Serialize>(doc: &serde_json::Value, what: &str) {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    let meta: ObjectMeta = serde_json::from_value(doc["metadata"].clone()).unwrap_or_else(|e| panic!("{what}: metadata: {e}"));
+    assert_eq!(serde_json::to_value(&meta).unwrap(), doc["metadata"], "{what}: metadata");
+    let spec: Spec = serde_json::from_value(doc["spec"].clone()).unwrap_or_else(|e| panic!("{what}: spec: {e}"));
+    assert_eq!(
+        serde_json::to_value(&spec).unwrap(),
+        doc["spec"],
+        "{what}: spec lost or misplaced a field"
+    );
+}
+
+/// Cilium: every export round-trips through the bindings generated from
+/// Cilium's CRD schema (`kcr_cilium_io`); wildcards are `**.` patterns.
+#[test]
+fn cilium_exports_round_trip_through_the_crd_bindings() {
+    use kcr_cilium_io::v2::ciliumnetworkpolicies::CiliumNetworkPolicySpec;
+    for (policy, _, extra) in POLICIES {
+        let out = export(policy, "cilium", extra, &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let yaml = String::from_utf8(out.stdout).unwrap();
+        let doc: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{policy}: {e}\n{yaml}"));
+        assert_eq!(
+            (doc["apiVersion"].as_str(), doc["kind"].as_str()),
+            (Some("cilium.io/v2"), Some("CiliumNetworkPolicy"))
+        );
+        round_trip::<CiliumNetworkPolicySpec>(&doc, policy);
+    }
+    let out = export("examples/policy.toml", "cilium", &[], &[]);
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("matchPattern: \"**.cdn.payments.example\""), "{yaml}");
+    assert!(yaml.contains("matchName: \"api.payments.example\""), "{yaml}");
+    // Before 1.19 `**.` is one label: reported, and a failure under --strict.
+    let old = export("examples/policy.toml", "cilium", &["--cilium-version", "1.18", "--strict"], &[]);
+    assert_eq!(old.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&old.stderr).contains("reads `**.suffix` as exactly one label"));
+}
+
+/// Calico: every export's spec round-trips through the bindings generated from
+/// Calico's CRD schema (`kcr_crd_projectcalico_org`, whose spec is the
+/// `projectcalico.org/v3` one). The open-source schema has no `domains` (a
+/// Calico Enterprise/Cloud field): they are checked apart and removed first.
+#[test]
+fn calico_exports_round_trip_through_the_crd_bindings() {
+    use kcr_crd_projectcalico_org::v1::networkpolicies::NetworkPolicySpec;
+    for (policy, _, extra) in POLICIES {
+        for names in ["auto", "public"] {
+            let out = export(policy, "calico", extra, &["--names", names]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let yaml = String::from_utf8(out.stdout).unwrap();
+            let mut doc: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{policy}: {e}\n{yaml}"));
+            assert_eq!(doc["apiVersion"], "projectcalico.org/v3");
+            for rule in doc["spec"]["egress"].as_array_mut().unwrap() {
+                if let Some(dest) = rule.get_mut("destination").and_then(|d| d.as_object_mut())
+                    && let Some(domains) = dest.remove("domains")
+                {
+                    assert_eq!(names, "auto", "{policy}: domains with --names public");
+                    for d in domains.as_array().unwrap() {
+                        let d = d.as_str().unwrap();
+                        assert!(
+                            egress_policy_core::Destination::new(egress_policy_core::Scheme::Https, d.trim_start_matches("*."), 443)
+                                .is_ok(),
+                            "{d}"
+                        );
+                    }
+                }
+            }
+            round_trip::<NetworkPolicySpec>(&doc, policy);
+        }
+    }
+    // Observe: Calico's observe-then-enforce workflow, Log and Allow, never Deny.
+    let observe = String::from_utf8(export("testdata/policies/observe.toml", "calico", &[], &[]).stdout).unwrap();
+    assert!(!observe.contains("action: Deny"), "{observe}");
+    assert!(observe.trim_end().ends_with("- action: Log\n  - action: Allow"), "{observe}");
+
+    let global = export("examples/policy.toml", "calico", &["--global"], &[]);
+    let doc: serde_json::Value = serde_saphyr::from_str(&String::from_utf8(global.stdout).unwrap()).unwrap();
+    assert_eq!(doc["kind"], "GlobalNetworkPolicy");
+    assert!(doc["metadata"].get("namespace").is_none());
+}
+
+/// Kubernetes' `ValidateIPBlock`: every `except` is a strict subset of `cidr`,
+/// compared the way Go does, where an IPv4-mapped IPv6 address is IPv4 (so
+/// `::ffff:0:0/96` is never inside `::/0`).
+fn except_is_valid(cidr: &str, except: &[String], what: &str) {
+    let cidr: ipnet::IpNet = cidr.parse().unwrap();
+    let mapped: ipnet::IpNet = "::ffff:0:0/96".parse().unwrap();
+    for e in except {
+        let net: ipnet::IpNet = e.parse().unwrap();
+        assert!(!mapped.contains(&net), "{what}: except {e} is IPv4 to Kubernetes");
+        assert!(
+            cidr.contains(&net) && net != cidr,
+            "{what}: except {e} is not a strict subset of {cidr}"
+        );
+    }
+}
+
+/// Free text from the policy and the command line cannot add statements, YAML
+/// reserved words stay strings, long rule ids fit nftables' log prefix, and a
+/// Kubernetes policy whose deny rules cover everything allows nothing.
+#[test]
+fn hostile_inputs_stay_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("hostile.toml");
+    let long_id = format!("a{}", "b".repeat(200));
+    std::fs::write(
+        &policy,
+        format!(
+            "version = 1\nenforcement = \"observe\"\n\
+             [[allow]]\nid = \"{long_id}\"\ncidrs = [\"192.0.2.0/24\"]\n\
+             [[deny]]\nid = \"d\"\ncidrs = [\"192.0.2.7/32\"]\n\
+             reason = \"x\\n\\t\\tip daddr 0.0.0.0/0 accept\\nflush ruleset\\n  - action: Allow\"\n"
+        ),
+    )
+    .unwrap();
+    // The same policy with a plain reason: the hostile one must give as many lines.
+    let plain = dir.path().join("plain.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let start = text.find("reason = ").unwrap();
+    std::fs::write(&plain, format!("{}reason = \"plain\"\n", &text[..start])).unwrap();
+    for format in ["nftables", "kubernetes", "cilium", "calico"] {
+        let out = export(policy.to_str().unwrap(), format, &[], &[]);
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let reference = String::from_utf8(export(plain.to_str().unwrap(), format, &[], &[]).stdout).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            reference.lines().count(),
+            "{format}: the reason added lines:\n{text}"
+        );
+        for line in text
+            .lines()
+            .filter(|l| l.contains("flush ruleset") || l.contains("0.0.0.0/0 accept"))
+        {
+            assert!(line.trim_start().starts_with('#'), "{format}: injected line {line:?}");
+        }
+        if format == "nftables" {
+            for line in text.lines().filter(|l| l.contains("log prefix")) {
+                let prefix = line.split('"').nth(1).unwrap();
+                assert!(prefix.len() < 128, "{prefix}");
+            }
+        }
+    }
+    // A --client that is not a client name is refused before anything is written.
+    let out = export(policy.to_str().unwrap(), "nftables", &["--client", "x\ntable inet evil { }"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // YAML 1.1 reserved words in label values stay strings.
+    let out = export("examples/policy.toml", "kubernetes", &["--pod-selector", "app=Null,tier=ON"], &[]);
+    let doc: serde_json::Value = serde_saphyr::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(doc["spec"]["podSelector"]["matchLabels"]["app"], "Null");
+    assert_eq!(doc["spec"]["podSelector"]["matchLabels"]["tier"], "ON");
+
+    // Open mode, every address denied (on one port): the NetworkPolicy allows DNS only.
+    let all = dir.path().join("all.toml");
+    std::fs::write(
+        &all,
+        "version = 1\nmode = \"open\"\n[[deny]]\nid = \"all\"\ncidrs = [\"0.0.0.0/0\", \"::/0\"]\nports = [25]\nschemes = [\"tcp\"]\n",
+    )
+    .unwrap();
+    let out = export(all.to_str().unwrap(), "kubernetes", &[], &[]);
+    let doc: serde_json::Value = serde_saphyr::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    let egress = doc["spec"]["egress"].as_array().unwrap();
+    assert_eq!(egress.len(), 1, "only the DNS rule: {egress:#?}");
+    assert!(egress[0]["to"][0].get("namespaceSelector").is_some());
 }
 
 /// A misspelled field is caught by the round trip (the test above can fail).
@@ -216,7 +396,8 @@ fn strict_fails_on_what_the_target_cannot_express_and_writes_nothing() {
 #[test]
 fn usage_errors_exit_2() {
     for args in [
-        &["export", "--format", "cilium", "examples/policy.toml"][..],
+        &["export", "--format", "iptables", "examples/policy.toml"][..],
+        &["export", "--format", "cilium", "--cilium-version", "latest", "examples/policy.toml"],
         &["export", "--format", "kubernetes", "--pod-selector", "app", "examples/policy.toml"],
         &[
             "export",

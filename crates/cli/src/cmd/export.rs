@@ -17,12 +17,18 @@ pub(crate) enum FormatArg {
     Kubernetes,
     /// An nftables `inet` table for `nft -f`.
     Nftables,
+    /// `cilium.io/v2` CiliumNetworkPolicy (YAML), names as toFQDNs.
+    Cilium,
+    /// `projectcalico.org/v3` NetworkPolicy or GlobalNetworkPolicy (YAML), names as domains.
+    Calico,
 }
 
 /// What names become on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum NamesArg {
-    /// Public unicast on the rule's ports.
+    /// Names where the target has them (cilium, calico), else public unicast.
+    Auto,
+    /// Public unicast on the rule's ports (calico: for Calico Open Source, which has no domains).
     Public,
     /// Left to the process (reported).
     Omit,
@@ -50,7 +56,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
     /// What allow rules' names become.
-    #[arg(long, value_name = "HOW", default_value = "public")]
+    #[arg(long, value_name = "HOW", default_value = "auto")]
     names: NamesArg,
     /// Fail (exit 1, nothing written) when the target cannot express part of the policy.
     #[arg(long)]
@@ -58,16 +64,22 @@ pub(crate) struct Args {
     /// nftables: a DNS resolver lookups may go to (repeatable).
     #[arg(long, value_name = "ADDR")]
     dns_server: Vec<IpAddr>,
-    /// kubernetes: the NetworkPolicy's namespace.
+    /// calico: a GlobalNetworkPolicy (no namespace) instead of a NetworkPolicy.
+    #[arg(long)]
+    global: bool,
+    /// cilium: the Cilium release the output is for, MAJOR.MINOR (`**.` is any depth since 1.19).
+    #[arg(long, value_name = "VERSION", default_value = "1.19")]
+    cilium_version: String,
+    /// kubernetes, cilium, calico: the policy's namespace.
     #[arg(long, value_name = "NS", default_value = "default")]
     namespace: String,
-    /// kubernetes: the NetworkPolicy's name.
+    /// kubernetes, cilium, calico: the policy's name.
     #[arg(long, value_name = "NAME", default_value = "egress-policy")]
     name: String,
-    /// kubernetes: the pods it applies to, `k=v,...` (default: all pods).
+    /// kubernetes, cilium, calico: the pods it applies to, `k=v,...` (default: all pods).
     #[arg(long, value_name = "LABELS")]
     pod_selector: Option<String>,
-    /// kubernetes: the cluster DNS pods, `NAMESPACE/k=v,...`.
+    /// kubernetes, cilium, calico: the cluster DNS pods, `NAMESPACE/k=v,...`.
     #[arg(long, value_name = "SELECTOR", default_value = "kube-system/k8s-app=kube-dns")]
     dns_selector: String,
 }
@@ -87,10 +99,22 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
     if let Some(mode) = args.mode {
         policy = policy.with_mode(mode.into());
     }
+    if let Some(c) = &args.client {
+        let mut chars = c.chars();
+        let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
+        if !valid {
+            return Err(Fatal(format!(
+                "--client `{}`: not a client name a rule can list ([a-z0-9][a-z0-9_.-]*)",
+                c.escape_debug()
+            )));
+        }
+    }
     let mut opts = Options::new();
     opts.client = args.client;
     opts.now = instant(args.now.as_deref())?;
     opts.names = match args.names {
+        NamesArg::Auto => Names::Auto,
         NamesArg::Public => Names::Public,
         NamesArg::Omit => Names::Omit,
     };
@@ -106,9 +130,17 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
         .ok_or_else(|| Fatal(format!("--dns-selector `{}`: write NAMESPACE/key=value", args.dns_selector)))?;
     opts.dns_namespace = dns_ns.to_string();
     opts.dns_selector = labels("--dns-selector", dns_labels)?;
+    opts.global = args.global;
+    opts.cilium_version = args
+        .cilium_version
+        .split_once('.')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .ok_or_else(|| Fatal(format!("--cilium-version `{}`: write MAJOR.MINOR, e.g. 1.19", args.cilium_version)))?;
     let format = match args.format {
         FormatArg::Kubernetes => Format::Kubernetes,
         FormatArg::Nftables => Format::Nftables,
+        FormatArg::Cilium => Format::Cilium,
+        FormatArg::Calico => Format::Calico,
     };
 
     let result = export::export(&policy, format, &opts);

@@ -16,7 +16,7 @@ use ipnet::IpNet;
 
 use super::{Dest, Entry, Export, Options, PortSet, Report, Severity, plan, special};
 
-fn labels(t: &mut String, indent: &str, pairs: &[(String, String)]) {
+pub(crate) fn labels(t: &mut String, indent: &str, pairs: &[(String, String)]) {
     if pairs.is_empty() {
         let _ = writeln!(t, " {{}}");
         return;
@@ -31,11 +31,13 @@ fn labels(t: &mut String, indent: &str, pairs: &[(String, String)]) {
 }
 
 /// A YAML scalar: plain when safe, else double-quoted (JSON escaping is valid YAML).
-fn yaml_str(s: &str) -> String {
+pub(crate) fn yaml_str(s: &str) -> String {
+    // YAML 1.1 reads these (in any case) as booleans or null.
+    const RESERVED: &[&str] = &["true", "false", "null", "yes", "no", "on", "off", "y", "n"];
     let plain = !s.is_empty()
         && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
         && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && !matches!(s, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n");
+        && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s));
     if plain {
         s.to_string()
     } else {
@@ -96,7 +98,12 @@ fn ports(t: &mut String, sets: &[PortSet]) {
     }
 }
 
+/// One egress rule; nothing when `blocks` is empty (an egress rule without
+/// `to` allows every destination).
 fn rule(t: &mut String, comment: &str, blocks: &[(IpNet, Vec<IpNet>)], sets: Option<&[PortSet]>) {
+    if blocks.is_empty() {
+        return;
+    }
     let _ = writeln!(t, "  # {comment}");
     let _ = writeln!(t, "  - to:");
     for (cidr, except) in blocks {
@@ -199,6 +206,7 @@ pub fn render(policy: &Policy, opts: &Options) -> Export {
         let all = Entry {
             rule: String::new(),
             comment: String::new(),
+            hosts: Vec::new(),
             dest: Dest::Nets(vec!["0.0.0.0/0".parse().expect("net"), "::/0".parse().expect("net")]),
             ports: None,
         };
@@ -207,7 +215,15 @@ pub fn render(policy: &Policy, opts: &Options) -> Export {
         } else {
             "open mode: everything but what deny rules name"
         };
-        rule(&mut t, comment, &blocks(&all, &deny, p.floor_drop), None);
+        let open_blocks = blocks(&all, &deny, p.floor_drop);
+        if open_blocks.is_empty() {
+            p.reports.push(Report {
+                severity: Severity::Note,
+                rule: None,
+                message: "open mode, but deny rules cover every address: nothing but DNS is allowed".into(),
+            });
+        }
+        rule(&mut t, comment, &open_blocks, None);
     }
     Export {
         text: t,

@@ -35,6 +35,8 @@ use egress_policy_core::addr::special_purpose_networks;
 use egress_policy_core::{Enforcement, Mode, Policy, Ports, Rule, Scheme};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+pub mod calico;
+pub mod cilium;
 pub mod kubernetes;
 pub mod nftables;
 
@@ -46,13 +48,22 @@ pub enum Format {
     Kubernetes,
     /// An nftables `inet` table (`nft -f`).
     Nftables,
+    /// `cilium.io/v2` `CiliumNetworkPolicy` (YAML), names as `toFQDNs`.
+    Cilium,
+    /// `projectcalico.org/v3` `NetworkPolicy` or `GlobalNetworkPolicy` (YAML),
+    /// names as `destination.domains`.
+    Calico,
 }
 
 /// What the names of allow rules become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Names {
-    /// Public unicast on the rule's ports (the default).
+    /// Names where the target has them (Cilium `toFQDNs`, Calico `domains`),
+    /// else public unicast on the rule's ports (the default).
     #[default]
+    Auto,
+    /// Public unicast on the rule's ports (Kubernetes, nftables, Calico Open
+    /// Source); Cilium keeps `toFQDNs`.
     Public,
     /// Nothing: the rule's names are left to the process (reported).
     Omit,
@@ -80,6 +91,10 @@ pub struct Options {
     pub dns_namespace: String,
     /// Kubernetes: the DNS pods' labels.
     pub dns_selector: Vec<(String, String)>,
+    /// Calico: a `GlobalNetworkPolicy` instead of a namespaced one.
+    pub global: bool,
+    /// Cilium: the release the output is for (`**.` is any depth since 1.19).
+    pub cilium_version: (u32, u32),
 }
 
 impl Options {
@@ -90,13 +105,15 @@ impl Options {
         Options {
             client: None,
             now: SystemTime::now(),
-            names: Names::Public,
+            names: Names::Auto,
             dns_servers: Vec::new(),
             namespace: "default".into(),
             name: "egress-policy".into(),
             pod_selector: Vec::new(),
             dns_namespace: "kube-system".into(),
             dns_selector: vec![("k8s-app".into(), "kube-dns".into())],
+            global: false,
+            cilium_version: cilium::MULTI_LEVEL_SINCE,
         }
     }
 }
@@ -200,6 +217,8 @@ pub(crate) enum Dest {
 pub(crate) struct Entry {
     pub(crate) rule: String,
     pub(crate) comment: String,
+    /// The rule's host patterns (`Dest::Public` entries), as written.
+    pub(crate) hosts: Vec<String>,
     pub(crate) dest: Dest,
     /// `None`: every protocol and port.
     pub(crate) ports: Option<Vec<PortSet>>,
@@ -224,7 +243,32 @@ pub(crate) struct Plan {
 
 /// The special-purpose networks, split by family.
 pub(crate) fn special() -> (Vec<IpNet>, Vec<IpNet>) {
-    special_purpose_networks().into_iter().partition(|n| matches!(n, IpNet::V4(_)))
+    on_wire(special_purpose_networks())
+        .into_iter()
+        .partition(|n| matches!(n, IpNet::V4(_)))
+}
+
+/// `nets` without IPv4-mapped IPv6 networks (`::ffff:0:0/96`): no packet
+/// carries such a destination (the kernel sends IPv4), and Kubernetes reads
+/// them as IPv4 inside an IPv6 `ipBlock`, rejecting the policy.
+pub(crate) fn on_wire(nets: Vec<IpNet>) -> Vec<IpNet> {
+    let mapped: IpNet = "::ffff:0:0/96".parse().expect("net");
+    nets.into_iter().filter(|n| !mapped.contains(n)).collect()
+}
+
+/// Text for a comment line: control characters (newlines above all) and
+/// Unicode line breaks become spaces, so free text from the policy (a rule's
+/// `reason`) or the command line can never start a statement of its own.
+pub(crate) fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// The transports and ports a rule covers.
@@ -269,15 +313,21 @@ fn port_sets(rule: &Rule, reports: &mut Vec<Report>) -> Option<Vec<PortSet>> {
 }
 
 /// Every network an IPv4 deny network is reachable under in IPv6 by a prefix:
-/// NAT64 (`64:ff9b::/96`), 6to4 (`2002::/16`), IPv4-mapped and -compatible.
+/// NAT64 (`64:ff9b::/96`), 6to4 (`2002::/16`), IPv4-translated
+/// (`::ffff:0:0:0/96`), IPv4-compatible (`::/96`) and Teredo's server field
+/// (`2001:0::/32`). The local-use NAT64 prefix (`64:ff9b:1::/48`) splits the
+/// address around a reserved octet, so it is denied whole (see `plan`).
+/// IPv4-mapped forms never reach the wire. Teredo's client field (inverted) and
+/// ISATAP (any prefix) are no prefix: reported.
 fn embeddings(net: Ipv4Net) -> Vec<IpNet> {
     let bits = u128::from(u32::from(net.network()));
     let len = net.prefix_len();
     [
         ((0x0064_ff9b_u128 << 96) | bits, 96 + len),
         ((0x2002_u128 << 112) | (bits << 80), 16 + len),
-        ((0xffff_u128 << 32) | bits, 96 + len),
+        ((0xffff_u128 << 48) | bits, 96 + len),
         (bits, 96 + len),
+        ((0x2001_0000_u128 << 96) | (bits << 64), 32 + len),
     ]
     .into_iter()
     .filter_map(|(b, l)| Ipv6Net::new(std::net::Ipv6Addr::from(b), l).ok().map(IpNet::V6))
@@ -298,7 +348,10 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
             mode,
             policy.enforcement().as_str(),
             if policy.floor() { ", floor" } else { "" },
-            opts.client.as_ref().map(|c| format!(", client {c}")).unwrap_or_default()
+            opts.client
+                .as_ref()
+                .map(|c| format!(", client {}", comment_text(c)))
+                .unwrap_or_default()
         ),
     ];
     let selected = |rule: &Rule, reports: &mut Vec<Report>| -> bool {
@@ -317,7 +370,7 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
     };
 
     let mut deny = Vec::new();
-    let mut isatap = false;
+    let mut v4_deny = false;
     for rule in policy.deny_rules() {
         if !selected(rule, &mut reports) {
             continue;
@@ -336,9 +389,11 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
         for net in rule.cidrs() {
             if let IpNet::V4(v4) = net {
                 nets.extend(embeddings(*v4));
-                isatap = true;
+                nets.push("64:ff9b:1::/48".parse().expect("net"));
+                v4_deny = true;
             }
         }
+        let nets = on_wire(nets);
         let ports = if rule.schemes().is_all() && matches!(rule.ports(), Ports::Any) {
             None
         } else {
@@ -346,11 +401,12 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
         };
         deny.push(Entry {
             rule: rule.id().into(),
-            comment: format!(
+            comment: comment_text(&format!(
                 "deny `{}`{}",
                 rule.id(),
                 rule.reason().map(|r| format!(": {r}")).unwrap_or_default()
-            ),
+            )),
+            hosts: Vec::new(),
             dest: Dest::Nets(IpNet::aggregate(&nets)),
             ports,
         });
@@ -412,6 +468,7 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
             allow.push(Entry {
                 rule: rule.id().into(),
                 comment: format!("allow `{}`: {}{expiry}", rule.id(), describe_nets(rule)),
+                hosts: Vec::new(),
                 dest: Dest::Nets(IpNet::aggregate(&nets)),
                 ports: ports.clone(),
             });
@@ -419,7 +476,7 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
         if !rule.hosts().is_empty() && mode != Mode::Open {
             let hosts: Vec<String> = rule.hosts().iter().map(ToString::to_string).collect();
             match opts.names {
-                Names::Public => {
+                Names::Auto | Names::Public => {
                     names_exported = true;
                     allow.push(Entry {
                         rule: rule.id().into(),
@@ -428,6 +485,7 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
                             rule.id(),
                             hosts.join(", ")
                         ),
+                        hosts: hosts.clone(),
                         dest: Dest::Public,
                         ports,
                     });
@@ -444,12 +502,14 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
         }
     }
     let open = mode == Mode::Open;
-    if isatap && (names_exported || open) {
+    let v6_allowed = allow
+        .iter()
+        .any(|e| matches!(&e.dest, Dest::Nets(n) if n.iter().any(|n| matches!(n, IpNet::V6(_)))));
+    if names_exported || open || (v4_deny && v6_allowed) {
         reports.push(Report {
             severity: Severity::Lossy,
             rule: None,
-            message: "ISATAP and Teredo-client IPv6 embeddings of deny CIDRs cannot be described by prefixes; the process denies them"
-                .into(),
+            message: "IPv6 addresses that embed a private, special-purpose or denied IPv4 address through ISATAP (interface id 0:5efe:a.b.c.d under any prefix) or Teredo's client field cannot be described by prefixes; the process refuses them".into(),
         });
     }
     Plan {
@@ -483,5 +543,73 @@ pub fn export(policy: &Policy, format: Format, opts: &Options) -> Export {
     match format {
         Format::Nftables => nftables::render(policy, opts),
         Format::Kubernetes => kubernetes::render(policy, opts),
+        Format::Cilium => cilium::render(policy, opts, opts.cilium_version),
+        Format::Calico => {
+            let names = if opts.names == Names::Public {
+                calico::CalicoNames::Public
+            } else {
+                calico::CalicoNames::Domains
+            };
+            calico::render(policy, opts, opts.global, names)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv6Addr};
+
+    use super::*;
+
+    /// Every prefix-expressible IPv6 form of an address in a denied IPv4
+    /// network is inside the exported deny networks, as `embedded_ipv4` (what
+    /// the process judges) finds it there.
+    #[test]
+    fn deny_embeddings_cover_every_prefix_form() {
+        let policy =
+            Policy::from_toml_str("version = 1\n[[deny]]\nid = \"d\"\ncidrs = [\"10.0.0.0/8\", \"169.254.169.254/32\"]\n").expect("policy");
+        let p = plan(&policy, &Options::new(), "test");
+        let Dest::Nets(nets) = &p.deny[0].dest else { panic!("nets") };
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let v4 = if next() % 2 == 0 {
+                0x0a00_0000 | (next() as u32 & 0x00ff_ffff)
+            } else {
+                0xa9fe_a9fe
+            };
+            let v4b = u128::from(v4);
+            let r = u128::from(next()) << 64 | u128::from(next());
+            let forms = [
+                (0x0064_ff9b_u128 << 96) | v4b,                                      // NAT64
+                (0x2002_u128 << 112) | (v4b << 80) | (r & ((1 << 80) - 1)),          // 6to4
+                (0xffff_u128 << 48) | v4b,                                           // translated
+                v4b,                                                                 // compatible
+                (0x2001_0000_u128 << 96) | (v4b << 64) | (r & u128::from(u64::MAX)), // Teredo server
+                (0x0064_ff9b_0001_u128 << 80) | (r & ((1 << 80) - 1)),               // local NAT64, any layout
+            ];
+            for bits in forms {
+                let ip = Ipv6Addr::from(bits);
+                assert!(
+                    nets.iter().any(|n| n.contains(&IpAddr::V6(ip))),
+                    "{ip} (embedding {}) is not denied",
+                    std::net::Ipv4Addr::from(v4)
+                );
+            }
+        }
+        assert!(
+            !nets.iter().any(|n| "::ffff:0:0/96".parse::<IpNet>().expect("net").contains(n)),
+            "mapped forms are left out"
+        );
+    }
+
+    #[test]
+    fn comments_cannot_break_out_of_their_line() {
+        assert_eq!(comment_text("a\nb\r\tc\u{2028}d\u{85}e"), "a b  c d e");
     }
 }

@@ -4,8 +4,15 @@
 //! the ruleset atomically and touches no other table.
 //!
 //! The chain accepts established and related traffic, loopback, IPv6 neighbour
-//! discovery and DNS to `--dns-server`; drops what deny rules name; accepts
-//! what allow rules name; and drops the rest (`policy drop`). Under
+//! discovery and DNS to `--dns-server` (the process never judges its resolver
+//! traffic either); drops what deny rules name; accepts what allow rules name;
+//! and drops the rest (`policy drop`).
+//!
+//! The `output` hook sees what the host's own processes send, and containers
+//! with `network_mode: host`. Containers on a bridge network send through the
+//! host's `forward` hook: load the file inside the container's network
+//! namespace (`nsenter --net=/proc/PID/ns/net nft -f FILE`, or from an init
+//! container with `CAP_NET_ADMIN`) to fence them. Under
 //! `enforcement = "observe"` every drop becomes `log prefix "egress-policy
 //! would-deny …" accept`.
 
@@ -94,7 +101,10 @@ pub fn render(policy: &Policy, opts: &Options) -> Export {
     }
     let drop = |why: &str| {
         if p.observe {
-            format!("log prefix \"{}\" accept", quote(&format!("egress-policy would-deny {why}: ")))
+            // The kernel keeps at most 127 bytes of a log prefix; nft rejects longer ones.
+            let mut prefix = quote(&format!("egress-policy would-deny {why}"));
+            prefix.truncate(120);
+            format!("log prefix \"{prefix}: \" accept")
         } else {
             "drop".to_string()
         }
@@ -128,12 +138,6 @@ pub fn render(policy: &Policy, opts: &Options) -> Export {
         t,
         "\t\ticmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit }} accept"
     );
-    for entry in &p.deny {
-        let _ = writeln!(t, "\t\t# {}", entry.comment);
-        for l in lines(entry, &drop(&format!("rule={}", entry.rule))) {
-            let _ = writeln!(t, "\t\t{l}");
-        }
-    }
     if !opts.dns_servers.is_empty() {
         let _ = writeln!(t, "\t\t# DNS to the resolvers");
         let mut servers = opts.dns_servers.clone();
@@ -144,6 +148,12 @@ pub fn render(policy: &Policy, opts: &Options) -> Export {
             for proto in [Proto::Udp, Proto::Tcp] {
                 let _ = writeln!(t, "\t\t{fam} daddr {s} {} dport 53 accept", proto.as_str());
             }
+        }
+    }
+    for entry in &p.deny {
+        let _ = writeln!(t, "\t\t# {}", entry.comment);
+        for l in lines(entry, &drop(&format!("rule={}", entry.rule))) {
+            let _ = writeln!(t, "\t\t{l}");
         }
     }
     for entry in &p.allow {

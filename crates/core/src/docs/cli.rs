@@ -9,8 +9,8 @@
 //! egress-policy report [--json] [--now T] FILE
 //! egress-policy schema
 //! egress-policy test [--json] POLICY TESTS...
-//! egress-policy export --format kubernetes|nftables [-o FILE] [--client NAME] [--mode M] [--now T]
-//!                      [--names public|omit] [--strict] [--dns-server ADDR]...
+//! egress-policy export --format kubernetes|nftables|cilium|calico [-o FILE] [--client NAME] [--mode M] [--now T]
+//!                      [--names auto|public|omit] [--strict] [--dns-server ADDR]... [--global] [--cilium-version V]
 //!                      [--namespace NS] [--name NAME] [--pod-selector k=v,...] [--dns-selector NS/k=v,...] POLICY
 //! ```
 //!
@@ -135,25 +135,36 @@
 //! - `cidrs` (and the `resolves_to` of name rules) become address rules on the
 //!   rule's transports (`http`, `https`, `ws`, `wss`, `tcp` → TCP, `udp` → UDP)
 //!   and ports (no `ports`: each scheme's default port; `"any"`: every port).
-//! - `hosts` become, unless `--names omit`, **public unicast** on the rule's
-//!   ports: every address but the special-purpose table
+//! - `hosts` stay names where the target has them (Cilium `toFQDNs`, Calico
+//!   `domains`; `--names auto`, the default). Elsewhere (Kubernetes, nftables,
+//!   `--names public`) they become **public unicast** on the rule's ports: every
+//!   address but the special-purpose table
 //!   ([`addr::special_purpose_networks`](crate::addr::special_purpose_networks),
 //!   with the NAT64 and 6to4 embeddings of its IPv4 blocks and the whole
-//!   IPv4-mapped, -translated and -compatible ranges). The network layer keeps
-//!   ports and the private floor; the process keeps names. Every such rule says
-//!   so in a comment.
-//! - Deny rules' CIDRs are dropped (nftables) or excepted from every `ipBlock`
-//!   they fall in (Kubernetes), with their NAT64, 6to4, IPv4-mapped and
-//!   -compatible IPv6 forms. Deny rules naming hosts, ISATAP and Teredo-client
-//!   embeddings (not prefixes), and port-limited deny rules in Kubernetes
-//!   (`except` covers every port) cannot be expressed.
+//!   IPv4-translated and -compatible ranges; IPv4-mapped addresses never reach
+//!   the wire). The network layer keeps ports and the private floor; the
+//!   process keeps names. Every such rule says so in a comment. `--names omit`
+//!   leaves names to the process (reported).
+//! - Deny rules' CIDRs are dropped (nftables, Cilium `egressDeny`, Calico
+//!   `Deny`) or excepted from every `ipBlock` they fall in (Kubernetes), with
+//!   their NAT64, 6to4, IPv4-translated, -compatible and Teredo-server IPv6
+//!   forms, and the whole local-use NAT64 prefix `64:ff9b:1::/48`. Deny rules
+//!   naming hosts, and port-limited deny rules in Kubernetes (`except` covers
+//!   every port), cannot be expressed. Nor can ISATAP and Teredo-client
+//!   embeddings (no prefix describes them): reported whenever names are
+//!   exported, in open mode, or when IPv6 allow ranges meet IPv4 deny rules.
 //! - Modes: `sealed` and `constrained` export the allow rules for that mode (a
 //!   rule for another mode is left out with a note); `open` allows all but the
 //!   deny rules and, with `floor = true`, drops the special-purpose ranges that
 //!   no allow rule's `cidrs` or `resolves_to` exempts.
 //! - `enforcement = "observe"`: nftables turns every drop into
-//!   `log prefix "egress-policy would-deny …" accept`; a `NetworkPolicy` cannot
-//!   log, so it allows all egress (reported).
+//!   `log prefix "egress-policy would-deny …" accept`; Calico every `Deny` into
+//!   `Log`, ending with `Log` and `Allow`; a `NetworkPolicy` or
+//!   `CiliumNetworkPolicy` cannot log per rule, so it allows all egress
+//!   (reported).
+//! - Free text from the policy (a rule's `reason`) goes into comments with every
+//!   control character replaced by a space, so it cannot add a statement;
+//!   `--client` must be a client name.
 //! - `--client NAME` exports the rules that apply to that client; without it,
 //!   rules limited to some clients are left out (noted). Expired rules (as of
 //!   `--now`) are left out with a warning; rules with an `expires` say in their
@@ -173,11 +184,19 @@
 //! deletes and recreates its own table, so `nft -f FILE` swaps the ruleset
 //! atomically, as often as it is run, touching no other table. Its `output`
 //! chain accepts established and related traffic, loopback, IPv6 neighbour
-//! discovery and DNS (UDP and TCP 53) to each `--dns-server`; then drops what
-//! deny rules name, accepts what allow rules name, and drops the rest
+//! discovery and DNS (UDP and TCP 53) to each `--dns-server` (before the deny
+//! rules: the process never judges its resolver traffic either); then drops
+//! what deny rules name, accepts what allow rules name, and drops the rest
 //! (`policy drop`). Without `--dns-server` no lookup leaves unless a rule
 //! covers the resolver (warned). The special-purpose ranges are the sets
-//! `special4` and `special6`. Checked with nftables 1.0 (Debian 12).
+//! `special4` and `special6`. Checked with nftables 1.0 (Debian 12), and
+//! proven with real packets between two network namespaces.
+//!
+//! The `output` hook sees what the host's own processes send, and containers
+//! with `network_mode: host`. Containers on a bridge network send through the
+//! host's `forward` hook instead: load the file inside the container's network
+//! namespace (`nsenter --net=/proc/PID/ns/net nft -f FILE`, or from an init
+//! container with `CAP_NET_ADMIN`).
 //!
 //! ## `--format kubernetes`
 //!
@@ -188,8 +207,40 @@
 //! `egress-policy/digest` and `egress-policy/generation`, DNS (UDP and TCP 53)
 //! to the pods of `--dns-selector` (default `kube-system/k8s-app=kube-dns`),
 //! and one egress rule per exported rule, `endPort` for port ranges. Checked
-//! by a lossless round trip through the `k8s-openapi` 0.29 bindings (Kubernetes
-//! 1.37 API).
+//! by a lossless round trip through the `k8s-openapi` 0.27 bindings (Kubernetes
+//! 1.35 API) and Kubernetes' `ipBlock` rule that every `except` is a strict
+//! subset of its `cidr`.
 //!
-//! Cilium (`CiliumNetworkPolicy` with `toFQDNs`) and Calico (`domains`) exports,
-//! which would keep names at the network layer, are not available yet.
+//! ## `--format cilium`
+//!
+//! One `cilium.io/v2` `CiliumNetworkPolicy` with the same metadata, selecting
+//! `--pod-selector` endpoints. DNS to the cluster resolver carries an L7 `dns`
+//! rule (`matchPattern: "*"`) so Cilium's DNS proxy sees the lookups `toFQDNs`
+//! is built from. Exact hosts become `matchName`; `*.suffix` becomes
+//! `matchPattern: "**.suffix"`, which Cilium reads, **since 1.19**, as one or
+//! more labels before the suffix and never the suffix itself — the policy
+//! file's semantics (a single `*.` is exactly one label in Cilium). Before
+//! 1.19 Cilium reads `**.` as `*.`: with `--cilium-version 1.18` (or older)
+//! the export reports that wildcards match less. CIDRs become `toCIDRSet`,
+//! deny rules `egressDeny` (which wins over every allow), and, when names are
+//! exported, the private floor an `egressDeny` of the special-purpose ranges
+//! minus the networks allow rules name, since `toFQDNs` would otherwise
+//! follow a name to any address. Checked by a lossless round trip through
+//! `kcr_cilium_io` (bindings generated from Cilium's CRD schema, June 2026).
+//!
+//! ## `--format calico`
+//!
+//! One `projectcalico.org/v3` `NetworkPolicy` in `--namespace`, or with
+//! `--global` a `GlobalNetworkPolicy`, selecting `--pod-selector` pods
+//! (`all()` by default). Calico rules are ordered, first match wins: DNS to
+//! the cluster resolver; deny rules (`Deny`); the networks allow rules name;
+//! the private floor (`Deny` of the special-purpose ranges); the names as
+//! `destination.domains`; nothing else (`types: [Egress]`). In `domains`
+//! Calico reads `*.suffix` as one or more labels, never the suffix — the
+//! policy file's semantics. `domains` is a Calico Enterprise and Calico Cloud
+//! field; for Calico Open Source use `--names public` (names as public
+//! unicast, `notNets` the special-purpose ranges). Checked by a lossless round
+//! trip of the spec through `kcr_crd_projectcalico_org` (bindings generated
+//! from Calico's `crd.projectcalico.org/v1` schema, June 2026, whose spec the
+//! v3 API shares), `domains` checked apart since the open-source schema has
+//! none.

@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod diff;
 pub mod export;
+pub mod import;
 pub mod lint;
 pub mod report;
 pub mod rules;

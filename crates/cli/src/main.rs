@@ -63,6 +63,11 @@ enum Command {
     /// nftables). What the target cannot express is reported on standard error;
     /// with --strict that is a failure (exit 1). Exit 2 for usage or policy errors.
     Export(cmd::export::Args),
+    /// Turn flow logs (Calico kernel-log lines, Hubble JSON, nftables log lines)
+    /// into observation records for `suggest` and `report`. Lines that cannot
+    /// be read are reported with their line numbers; a file with no flow is an
+    /// error (exit 2).
+    Import(cmd::import::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args, &mut out),
         Command::Test(args) => cmd::test::run(args, &mut out),
         Command::Export(args) => cmd::export::run(args, &mut out),
+        Command::Import(args) => cmd::import::run(args, &mut out),
     };
     match result {
         Ok(code) => code,

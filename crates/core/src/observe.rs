@@ -209,6 +209,7 @@ impl Recorder {
                     rule: e.rule.as_deref().map(str::to_string),
                     enforced: e.enforced,
                     resolved,
+                    source: None,
                 })
                 .to_json()
             })

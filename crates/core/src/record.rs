@@ -50,6 +50,40 @@ pub struct Observation {
     /// [`Recorder::MAX_ADDRESSES_PER_NAME`](crate::Recorder::MAX_ADDRESSES_PER_NAME)).
     #[serde(default)]
     pub resolved: Vec<IpAddr>,
+    /// Where a record not written by the [`Recorder`](crate::Recorder) came
+    /// from (`egress-policy import`: `kernel-log`, `hubble`, `nftables-log`).
+    /// Such records carry [`Observation::FLOW_SEEN`] or
+    /// [`Observation::FLOW_DROPPED`] as their `reason`: no policy decided them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Observation {
+    /// The `reason` of an imported flow the network let through.
+    pub const FLOW_SEEN: &'static str = "flow_seen";
+    /// The `reason` of an imported flow the network dropped.
+    pub const FLOW_DROPPED: &'static str = "flow_dropped";
+
+    /// An observation of `scheme://host:port` with no decisions yet: count 0,
+    /// verdict `allow`, no client, times and reason empty. Set the public
+    /// fields to fill it in.
+    pub fn new(scheme: impl Into<String>, host: impl Into<String>, port: u16) -> Observation {
+        Observation {
+            scheme: scheme.into(),
+            host: host.into(),
+            port,
+            client: None,
+            count: 0,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            verdict: "allow".into(),
+            reason: String::new(),
+            rule: None,
+            enforced: false,
+            resolved: Vec::new(),
+            source: None,
+        }
+    }
 }
 
 /// Destinations the recorder saw but could not keep in a period (its cap was
@@ -66,6 +100,9 @@ pub struct Overflow {
 /// One line of an observation file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// Records are read and written a line at a time, never held in bulk as
+// `Record`s: the size of the rare `Overflow` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Record {
     /// An observed destination.
     Observation(Observation),

@@ -10,6 +10,7 @@ use egress_policy_core::{Decision, LoadError, Mode, Reason};
 pub(crate) mod check;
 pub(crate) mod diff;
 pub(crate) mod export;
+pub(crate) mod import;
 pub(crate) mod probe;
 pub(crate) mod report;
 pub(crate) mod schema;

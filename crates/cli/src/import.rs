@@ -1,0 +1,661 @@
+//! `egress-policy import`: flow records the network already keeps, turned into
+//! observation records ([`egress_policy_core::record`]) in the format the
+//! library's `Recorder` writes, so `suggest` and `report` read them unchanged.
+//!
+//! Formats:
+//!
+//! - **`kernel-log`**: netfilter log lines (`IN= OUT= SRC= DST= PROTO= SPT=
+//!   DPT=`), as Calico's `Log` action writes them with the prefix
+//!   `calico-packet:` (the default `--prefix`), plain, after a journald
+//!   (`journalctl -o short-iso`) or syslog prefix.
+//! - **`nftables-log`**: the same line format from `log prefix` statements
+//!   (iptables `LOG` too); every line holding `SRC=` and `DST=` is a flow
+//!   unless `--prefix` narrows it (`egress-policy would-deny` for the nftables
+//!   export's observe mode).
+//! - **`hubble`**: `hubble observe -o json` (one flow per line, with or without
+//!   the `{"flow": ...}` wrapper). Egress, non-reply TCP and UDP flows become
+//!   records; DNS responses (`l7.dns`) name the addresses they answered;
+//!   `destination_names` names the destination directly. `DROPPED` flows are
+//!   denials, `AUDIT` flows would-be denials.
+//!
+//! Each record is one (client, destination, UTC day): scheme `tcp` or `udp`,
+//! the port, and the host — the name, when exactly one name is known for the
+//! address (Hubble, `--dns-log`), with the addresses it was seen at as
+//! `resolved`; else the address. Imported records say where they came from
+//! (`source`) and carry the reason [`Observation::FLOW_SEEN`] or
+//! [`Observation::FLOW_DROPPED`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use egress_policy_core::record::Observation;
+use egress_policy_core::time::format_rfc3339;
+use ipnet::IpNet;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// Calico `Log` lines (kernel log, `calico-packet:` prefix by default).
+    KernelLog,
+    /// `hubble observe -o json`.
+    Hubble,
+    /// nftables / iptables `log` lines (no prefix required by default).
+    NftablesLog,
+}
+
+impl Format {
+    /// As written on the command line and in records' `source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::KernelLog => "kernel-log",
+            Format::Hubble => "hubble",
+            Format::NftablesLog => "nftables-log",
+        }
+    }
+}
+
+/// How Hubble flows name their client (without `--clients`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientFrom {
+    /// The source pod's namespace.
+    #[default]
+    Namespace,
+    /// `namespace.workload` (the pod's workload, or its name without the
+    /// replica-set and pod suffixes).
+    Workload,
+}
+
+/// Source addresses and networks → client names, longest prefix first.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMap {
+    nets: Vec<(IpNet, String)>,
+}
+
+impl ClientMap {
+    /// Whether no entry was given.
+    pub fn is_empty(&self) -> bool {
+        self.nets.is_empty()
+    }
+
+    /// The client for a source address.
+    pub fn lookup(&self, ip: IpAddr) -> Option<&str> {
+        self.nets.iter().find(|(n, _)| n.contains(&ip)).map(|(_, c)| c.as_str())
+    }
+
+    /// Reads a map: CSV lines `ADDRESS_OR_CIDR,NAME` (a header and `#`
+    /// comments allowed), a JSON object `{"10.0.1.0/24": "billing"}`, or the
+    /// output of `kubectl get pods -A -o wide` (the `NAMESPACE`, `NAME` and `IP`
+    /// columns; the client is the namespace, or `namespace.workload` with
+    /// [`ClientFrom::Workload`]). Names must be client names
+    /// (`[a-z0-9][a-z0-9_.-]*`); errors name the line.
+    pub fn parse(origin: &str, text: &str, from: ClientFrom) -> Result<ClientMap, String> {
+        let mut nets: Vec<(IpNet, String)> = Vec::new();
+        let net = |raw: &str, at: &str| -> Result<IpNet, String> {
+            let raw = raw.trim();
+            raw.parse::<IpNet>()
+                .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{at}: `{raw}` is not an address or CIDR"))
+        };
+        let name = |raw: &str, at: &str| -> Result<String, String> {
+            let raw = raw.trim();
+            egress_policy_core::rule_id_from(raw)
+                .filter(|n| n == raw)
+                .ok_or_else(|| format!("{at}: `{raw}` is not a client name ([a-z0-9][a-z0-9_.-]*)"))
+        };
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('{') {
+            let map: BTreeMap<String, String> =
+                serde_json::from_str(text).map_err(|e| format!("{origin}: not a JSON object of address → name: {e}"))?;
+            for (k, v) in map {
+                let at = format!("{origin}: key {k:?}");
+                nets.push((net(&k, &at)?, name(&v, &at)?));
+            }
+        } else if trimmed.starts_with("NAMESPACE") {
+            let mut lines = text.lines().enumerate();
+            let header: Vec<&str> = lines.next().map(|(_, l)| l.split_whitespace().collect()).unwrap_or_default();
+            let col = |c: &str| header.iter().position(|h| *h == c);
+            let (Some(ns), Some(pod), Some(ip)) = (col("NAMESPACE"), col("NAME"), col("IP")) else {
+                return Err(format!(
+                    "{origin}:1: a kubectl table needs the NAMESPACE, NAME and IP columns (-o wide)"
+                ));
+            };
+            for (i, line) in lines {
+                let cells: Vec<&str> = line.split_whitespace().collect();
+                if cells.is_empty() {
+                    continue;
+                }
+                let at = format!("{origin}:{}", i + 1);
+                let (Some(ns), Some(pod), Some(ip)) = (cells.get(ns), cells.get(pod), cells.get(ip)) else {
+                    return Err(format!("{at}: fewer columns than the header"));
+                };
+                if *ip == "<none>" {
+                    continue; // pending pods have no address yet
+                }
+                let client = match from {
+                    ClientFrom::Namespace => ns.to_string(),
+                    ClientFrom::Workload => format!("{ns}.{}", workload_of(pod)),
+                };
+                nets.push((net(ip, &at)?, name(&client, &at)?));
+            }
+        } else {
+            for (i, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let at = format!("{origin}:{}", i + 1);
+                let Some((addr, client)) = line.split_once(',') else {
+                    return Err(format!("{at}: write ADDRESS_OR_CIDR,NAME"));
+                };
+                if i == 0 && addr.trim().parse::<IpNet>().is_err() && addr.trim().parse::<IpAddr>().is_err() {
+                    continue; // a header
+                }
+                nets.push((net(addr, &at)?, name(client, &at)?));
+            }
+        }
+        if nets.is_empty() {
+            return Err(format!("{origin}: no entries"));
+        }
+        // Longest prefix first, so a pod's /32 wins over its namespace's range.
+        nets.sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()).then(a.0.cmp(&b.0)));
+        Ok(ClientMap { nets })
+    }
+}
+
+/// A pod's workload: its name without the replica-set hash and pod suffix
+/// (`api-7d9f8c6b5-x2x9k` → `api`), or without a StatefulSet ordinal's
+/// neighbours left alone (`db-0` stays).
+fn workload_of(pod: &str) -> String {
+    let parts: Vec<&str> = pod.split('-').collect();
+    let hashy = |s: &str| s.len() >= 5 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let n = parts.len();
+    if n >= 3 && hashy(parts[n - 1]) && parts[n - 2].len() >= 8 && hashy(parts[n - 2]) {
+        parts[..n - 2].join("-")
+    } else if n >= 2 && parts[n - 1].len() == 5 && hashy(parts[n - 1]) {
+        parts[..n - 1].join("-")
+    } else {
+        pod.to_string()
+    }
+}
+
+/// Names the resolver answered with, by address.
+#[derive(Debug, Clone, Default)]
+pub struct DnsMap {
+    names: HashMap<IpAddr, BTreeSet<String>>,
+}
+
+impl DnsMap {
+    /// Records that `name` answered `addr`.
+    pub fn insert(&mut self, name: &str, addr: IpAddr) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if !name.is_empty() {
+            self.names.entry(addr).or_default().insert(name);
+        }
+    }
+
+    /// The one name known for `addr`; `None` when none or several are (a shared
+    /// address cannot say which name a connection was for).
+    pub fn name_of(&self, addr: IpAddr) -> Option<&str> {
+        match self.names.get(&addr) {
+            Some(set) if set.len() == 1 => set.iter().next().map(String::as_str),
+            _ => None,
+        }
+    }
+
+    /// Reads resolver answers: dnsmasq `log-queries` lines (`reply NAME is
+    /// ADDR`; other dnsmasq lines are skipped) or `NAME,ADDR` lines. Returns
+    /// the answers read and the lines that looked like answers but were not.
+    pub fn read(&mut self, origin: &str, text: &str) -> (usize, Vec<String>) {
+        let (mut read, mut bad) = (0, Vec::new());
+        for (i, line) in text.lines().enumerate() {
+            let at = format!("{origin}:{}", i + 1);
+            if let Some(rest) = line.split(" reply ").nth(1) {
+                let mut words = rest.split_whitespace();
+                match (words.next(), words.next(), words.next()) {
+                    // `is <CNAME>`, `is NXDOMAIN`, `is NODATA`: not an address.
+                    (Some(name), Some("is"), Some(addr)) => {
+                        if let Ok(ip) = addr.parse::<IpAddr>() {
+                            self.insert(name, ip);
+                            read += 1;
+                        }
+                    }
+                    _ => bad.push(format!("{at}: a dnsmasq reply without `NAME is ADDRESS`")),
+                }
+            } else if let Some((name, addr)) = line.trim().split_once(',') {
+                match addr.trim().parse::<IpAddr>() {
+                    Ok(ip) => {
+                        self.insert(name.trim(), ip);
+                        read += 1;
+                    }
+                    Err(_) if i == 0 => {} // a header
+                    Err(_) => bad.push(format!("{at}: `{}` is not an address", addr.trim())),
+                }
+            }
+        }
+        (read, bad)
+    }
+}
+
+/// Import options.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// The input format.
+    pub format: Format,
+    /// Only lines holding this text are flows (kernel-log: `calico-packet` by default).
+    pub prefix: Option<String>,
+    /// Source address → client (`--clients`); empty: Hubble's labels, or no client.
+    pub clients: ClientMap,
+    /// How Hubble flows name their client without `--clients`.
+    pub client_from: ClientFrom,
+    /// The year of syslog time stamps that have none (`Nov 20 10:00:00`).
+    pub year: i32,
+}
+
+impl Options {
+    /// Defaults for `format`: its default prefix, no client map, namespaces,
+    /// the current year.
+    pub fn new(format: Format) -> Options {
+        Options {
+            format,
+            prefix: (format == Format::KernelLog).then(|| "calico-packet".to_string()),
+            clients: ClientMap::default(),
+            client_from: ClientFrom::Namespace,
+            year: OffsetDateTime::now_utc().year(),
+        }
+    }
+}
+
+/// What reading found besides flows.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Lines read.
+    pub lines: usize,
+    /// Flows kept.
+    pub flows: usize,
+    /// Lines that should have been flows but could not be read: `file:line: why`.
+    pub bad: Vec<String>,
+    /// Lines that are not flow records (other log lines, other prefixes).
+    pub other: usize,
+    /// Flows into a mapped client, replies, and ingress flows: not egress.
+    pub not_egress: usize,
+    /// Flows of other protocols than TCP and UDP (ICMP, ...).
+    pub not_tcp_udp: usize,
+    /// Egress flows whose source no client map entry or label names.
+    pub unmapped: usize,
+    /// Flows to an address several names answered with (kept as the address).
+    pub ambiguous: usize,
+}
+
+/// One egress flow.
+#[derive(Debug, Clone)]
+struct Flow {
+    at: OffsetDateTime,
+    client: Option<String>,
+    proto: &'static str,
+    dst: IpAddr,
+    port: u16,
+    name: Option<String>,
+    dropped: bool,
+    audit: bool,
+}
+
+/// Flows read from any number of files, then grouped into records.
+#[derive(Debug, Default)]
+pub struct Importer {
+    flows: Vec<Flow>,
+    dns: DnsMap,
+    /// What was found besides flows, over every file.
+    pub stats: Stats,
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// The time stamp a log line starts with: RFC 3339 / ISO 8601 (`journalctl -o
+/// short-iso`, with `+0000` offsets too), or syslog's `Mmm dd hh:mm:ss` in `year`.
+fn line_time(line: &str, year: i32) -> Option<OffsetDateTime> {
+    let first = line.split_whitespace().next()?;
+    if let Ok(t) = OffsetDateTime::parse(first, &Rfc3339) {
+        return Some(t);
+    }
+    // `2026-11-20T10:00:00+0000` → `+00:00`.
+    if first.len() > 5 {
+        let (head, tail) = first.split_at(first.len() - 5);
+        if (tail.starts_with('+') || tail.starts_with('-'))
+            && tail[1..].bytes().all(|b| b.is_ascii_digit())
+            && let Ok(t) = OffsetDateTime::parse(&format!("{head}{}:{}", &tail[..3], &tail[3..]), &Rfc3339)
+        {
+            return Some(t);
+        }
+    }
+    let mut words = line.split_whitespace();
+    let first = words.next()?;
+    let month = MONTHS.iter().position(|m| *m == first)? as u8 + 1;
+    let day: u8 = words.next()?.parse().ok()?;
+    let hms: Vec<u8> = words.next()?.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [h, m, s] = hms[..] else { return None };
+    let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    Some(date.with_hms(h, m, s).ok()?.assume_utc())
+}
+
+impl Importer {
+    /// A new importer.
+    pub fn new() -> Importer {
+        Importer::default()
+    }
+
+    /// Reads resolver answers (`--dns-log`) that name destination addresses.
+    pub fn read_dns_log(&mut self, origin: &str, text: &str) -> Result<usize, String> {
+        let (read, bad) = self.dns.read(origin, text);
+        self.stats.bad.extend(bad);
+        if read == 0 {
+            return Err(format!(
+                "{origin}: no resolver answer (`reply NAME is ADDRESS` or `NAME,ADDRESS` lines)"
+            ));
+        }
+        Ok(read)
+    }
+
+    /// Reads one file of flow records; an error when it holds none.
+    pub fn read(&mut self, origin: &str, text: &str, opts: &Options) -> Result<usize, String> {
+        let before = self.flows.len();
+        let bad_before = self.stats.bad.len();
+        for (i, line) in text.lines().enumerate() {
+            self.stats.lines += 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let at = format!("{origin}:{}", i + 1);
+            let result = match opts.format {
+                Format::Hubble => self.hubble_line(line, opts),
+                Format::KernelLog | Format::NftablesLog => self.log_line(line, opts),
+            };
+            match result {
+                Ok(Some(flow)) => self.flows.push(flow),
+                Ok(None) => {}
+                Err(why) => self.stats.bad.push(format!("{at}: {why}")),
+            }
+        }
+        let read = self.flows.len() - before;
+        if read == 0 {
+            let bad = self.stats.bad.len() - bad_before;
+            return Err(format!(
+                "{origin}: no {} flow record in {} lines{}",
+                opts.format.as_str(),
+                text.lines().count(),
+                if bad > 0 {
+                    format!(" ({bad} could not be read)")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        self.stats.flows += read;
+        Ok(read)
+    }
+
+    fn client_for(&mut self, src: IpAddr, dst: IpAddr, opts: &Options) -> Result<Option<String>, ()> {
+        if opts.clients.is_empty() {
+            return Ok(None);
+        }
+        match (opts.clients.lookup(src), opts.clients.lookup(dst)) {
+            (Some(c), _) => Ok(Some(c.to_string())),
+            (None, Some(_)) => Err(()), // into a client: ingress
+            (None, None) => {
+                self.stats.unmapped += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    fn log_line(&mut self, line: &str, opts: &Options) -> Result<Option<Flow>, String> {
+        let body = match &opts.prefix {
+            Some(p) => match line.find(p.as_str()) {
+                Some(at) => &line[at + p.len()..],
+                None => {
+                    self.stats.other += 1;
+                    return Ok(None);
+                }
+            },
+            None => line,
+        };
+        if opts.prefix.is_none() && !(body.contains("SRC=") && body.contains("DST=")) {
+            self.stats.other += 1;
+            return Ok(None);
+        }
+        let fields: HashMap<&str, &str> = body.split_whitespace().filter_map(|w| w.split_once('=')).collect();
+        let get = |k: &str| fields.get(k).copied().ok_or_else(|| format!("no {k}="));
+        let src: IpAddr = get("SRC")?
+            .parse()
+            .map_err(|_| format!("SRC={} is not an address", get("SRC").unwrap_or_default()))?;
+        let dst: IpAddr = get("DST")?
+            .parse()
+            .map_err(|_| format!("DST={} is not an address", get("DST").unwrap_or_default()))?;
+        let proto = match get("PROTO")? {
+            "TCP" => "tcp",
+            "UDP" => "udp",
+            _ => {
+                self.stats.not_tcp_udp += 1;
+                return Ok(None);
+            }
+        };
+        let port: u16 = get("DPT")?.parse().map_err(|_| "DPT= is not a port".to_string())?;
+        let at = line_time(line, opts.year).ok_or("no time stamp (RFC 3339, journalctl -o short-iso, or syslog)")?;
+        let Ok(client) = self.client_for(src, dst, opts) else {
+            self.stats.not_egress += 1;
+            return Ok(None);
+        };
+        let name = self.name_for(dst);
+        // A `would-deny` prefix (the nftables export under observe) marks a would-be drop.
+        let audit = opts.prefix.as_deref().is_some_and(|p| p.contains("would-deny")) || body.contains("would-deny");
+        Ok(Some(Flow {
+            at,
+            client,
+            proto,
+            dst,
+            port,
+            name,
+            dropped: false,
+            audit,
+        }))
+    }
+
+    fn name_for(&mut self, dst: IpAddr) -> Option<String> {
+        match self.dns.names.get(&dst).map(BTreeSet::len) {
+            Some(1) => self.dns.name_of(dst).map(str::to_string),
+            Some(_) => {
+                self.stats.ambiguous += 1;
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn hubble_line(&mut self, line: &str, opts: &Options) -> Result<Option<Flow>, String> {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+        let flow = v.get("flow").unwrap_or(&v);
+        if !flow.is_object() || flow.get("IP").is_none() && flow.get("l7").is_none() && flow.get("time").is_none() {
+            return Err("not a Hubble flow (no `flow`, `IP` or `time`)".into());
+        }
+        let str_at = |path: &[&str]| -> Option<&str> {
+            let mut cur = flow;
+            for p in path {
+                cur = cur.get(*p)?;
+            }
+            cur.as_str()
+        };
+        // DNS responses name addresses.
+        if let Some(dns) = flow.get("l7").and_then(|l| l.get("dns")) {
+            if let (Some(query), Some(ips)) = (dns.get("query").and_then(|q| q.as_str()), dns.get("ips").and_then(|i| i.as_array())) {
+                for ip in ips.iter().filter_map(|i| i.as_str()?.parse::<IpAddr>().ok()) {
+                    self.dns.insert(query, ip);
+                }
+            }
+            self.stats.other += 1;
+            return Ok(None);
+        }
+        let time = str_at(&["time"]).ok_or("no `time`")?;
+        let at = OffsetDateTime::parse(time, &Rfc3339).map_err(|e| format!("time {time:?}: {e}"))?;
+        let src: IpAddr = str_at(&["IP", "source"])
+            .ok_or("no IP.source")?
+            .parse()
+            .map_err(|_| "IP.source is not an address")?;
+        let dst: IpAddr = str_at(&["IP", "destination"])
+            .ok_or("no IP.destination")?
+            .parse()
+            .map_err(|_| "IP.destination is not an address")?;
+        if flow.get("is_reply").and_then(|r| r.as_bool()) == Some(true) || str_at(&["traffic_direction"]).is_some_and(|d| d == "INGRESS") {
+            self.stats.not_egress += 1;
+            return Ok(None);
+        }
+        let l4 = flow.get("l4");
+        let (proto, l4v) = match l4
+            .and_then(|l| l.get("TCP"))
+            .map(|t| ("tcp", t))
+            .or_else(|| l4.and_then(|l| l.get("UDP")).map(|u| ("udp", u)))
+        {
+            Some(x) => x,
+            None => {
+                self.stats.not_tcp_udp += 1;
+                return Ok(None);
+            }
+        };
+        let port = l4v
+            .get("destination_port")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok())
+            .ok_or("no l4 destination_port")?;
+        let verdict = str_at(&["verdict"]).unwrap_or("FORWARDED");
+        let client = if opts.clients.is_empty() {
+            let ns = str_at(&["source", "namespace"]).filter(|n| !n.is_empty());
+            let workload = flow
+                .get("source")
+                .and_then(|s| s.get("workloads"))
+                .and_then(|w| w.get(0))
+                .and_then(|w| w.get("name"))
+                .and_then(|n| n.as_str())
+                .map(str::to_string)
+                .or_else(|| str_at(&["source", "pod_name"]).map(workload_of));
+            let raw = match (opts.client_from, ns, workload) {
+                (_, None, _) => None,
+                (ClientFrom::Namespace, Some(ns), _) => Some(ns.to_string()),
+                (ClientFrom::Workload, Some(ns), Some(w)) => Some(format!("{ns}.{w}")),
+                (ClientFrom::Workload, Some(ns), None) => Some(ns.to_string()),
+            };
+            if raw.is_none() {
+                self.stats.unmapped += 1;
+            }
+            raw.and_then(|r| egress_policy_core::rule_id_from(&r))
+        } else {
+            match self.client_for(src, dst, opts) {
+                Ok(c) => c,
+                Err(()) => {
+                    self.stats.not_egress += 1;
+                    return Ok(None);
+                }
+            }
+        };
+        let names: Vec<&str> = flow
+            .get("destination_names")
+            .and_then(|n| n.as_array())
+            .map(|a| a.iter().filter_map(|n| n.as_str()).collect())
+            .unwrap_or_default();
+        for n in &names {
+            self.dns.insert(n, dst);
+        }
+        let name = self.name_for(dst);
+        Ok(Some(Flow {
+            at,
+            client,
+            proto,
+            dst,
+            port,
+            name,
+            dropped: matches!(verdict, "DROPPED" | "ERROR"),
+            audit: verdict == "AUDIT",
+        }))
+    }
+
+    /// The records: one per (client, scheme, host, port, UTC day), sorted.
+    /// Names learnt after a flow was read (a DNS answer later in the file)
+    /// still name it.
+    pub fn observations(&self, format: Format) -> Vec<Observation> {
+        type Key = (Option<String>, String, &'static str, u16, time::Date);
+        let mut groups: BTreeMap<Key, Vec<&Flow>> = BTreeMap::new();
+        for f in &self.flows {
+            let host = f
+                .name
+                .clone()
+                .or_else(|| self.dns.name_of(f.dst).map(str::to_string))
+                .unwrap_or_else(|| f.dst.to_string());
+            groups
+                .entry((f.client.clone(), host, f.proto, f.port, f.at.to_offset(time::UtcOffset::UTC).date()))
+                .or_default()
+                .push(f);
+        }
+        groups
+            .into_iter()
+            .map(|((client, host, proto, port, _), mut flows)| {
+                flows.sort_by_key(|f| f.at);
+                let first = flows.first().expect("a group has a flow");
+                let last = flows.last().expect("a group has a flow");
+                let mut o = Observation::new(proto, host.clone(), port);
+                o.client = client;
+                o.count = flows.len() as u64;
+                o.first_seen = format_rfc3339(SystemTime::from(first.at));
+                o.last_seen = format_rfc3339(SystemTime::from(last.at));
+                let denied = last.dropped || last.audit;
+                o.verdict = if denied { "deny" } else { "allow" }.into();
+                o.reason = if denied {
+                    Observation::FLOW_DROPPED
+                } else {
+                    Observation::FLOW_SEEN
+                }
+                .into();
+                o.enforced = last.dropped;
+                if host.parse::<IpAddr>().is_err() {
+                    let addrs: BTreeSet<IpAddr> = flows.iter().map(|f| f.dst).collect();
+                    o.resolved = addrs
+                        .into_iter()
+                        .take(egress_policy_core::Recorder::MAX_ADDRESSES_PER_NAME)
+                        .collect();
+                }
+                o.source = Some(format.as_str().into());
+                o
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_stamps() {
+        let t = |s: &str| line_time(s, 2026).map(|t| format_rfc3339(SystemTime::from(t)));
+        assert_eq!(
+            t("2026-11-20T10:00:00+0000 node kernel: x").as_deref(),
+            Some("2026-11-20T10:00:00Z")
+        );
+        assert_eq!(
+            t("2026-11-20T11:00:00.5+01:00 node kernel: x").as_deref(),
+            Some("2026-11-20T10:00:00.5Z")
+        );
+        assert_eq!(t("Nov 20 10:00:00 node kernel: x").as_deref(), Some("2026-11-20T10:00:00Z"));
+        assert_eq!(t("Nov  2 09:08:07 node kernel: x").as_deref(), Some("2026-11-02T09:08:07Z"));
+        assert_eq!(t("[12345.6789] calico-packet: SRC=1.2.3.4"), None);
+    }
+
+    #[test]
+    fn workloads() {
+        assert_eq!(workload_of("api-7d9f8c6b5-x2x9k"), "api");
+        assert_eq!(workload_of("node-exporter-x2x9k"), "node-exporter");
+        assert_eq!(workload_of("db-0"), "db-0");
+        assert_eq!(workload_of("web"), "web");
+    }
+}

@@ -1,0 +1,235 @@
+//! `egress-policy import` as a real process, on the hand-written fixtures in
+//! `testdata/flows/` (Calico kernel-log lines with journald and syslog
+//! prefixes, Hubble JSON flows, a pod-IP map, dnsmasq answers). Golden files
+//! hold the expected observation records and the report (`EGRESS_BLESS=1`
+//! rewrites them; review the diff).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the test failing
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use egress_policy_core::record::Record;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egress-policy"))
+        .current_dir(root())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = root().join("testdata/flows/expected").join(name);
+    if std::env::var_os("EGRESS_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        want == actual,
+        "{} differs (EGRESS_BLESS=1 rewrites it; review the diff):\n{actual}",
+        path.display()
+    );
+}
+
+const CALICO: &[&str] = &[
+    "import",
+    "--format",
+    "kernel-log",
+    "--year",
+    "2026",
+    "--clients",
+    "testdata/flows/clients.csv",
+    "--dns-log",
+    "testdata/flows/dnsmasq.log",
+    "testdata/flows/calico-kernel.log",
+];
+
+#[test]
+fn calico_kernel_log_to_observations() {
+    let out = run(CALICO, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let records = text(&out.stdout);
+    golden("calico.observations.jsonl", &records);
+    golden("calico.report.txt", &text(&out.stderr));
+    // Every line is a record in the Recorder's format.
+    for line in records.lines() {
+        let Record::Observation(o) = Record::parse(line).unwrap() else {
+            panic!("{line}")
+        };
+        assert_eq!((o.source.as_deref(), o.reason.as_str()), (Some("kernel-log"), "flow_seen"));
+        assert!(matches!(o.scheme.as_str(), "tcp" | "udp"), "{line}");
+        assert!(o.client.is_some(), "every source is mapped: {line}");
+    }
+    // Names from the resolver log, with the addresses as answers; a shared
+    // address stays an address; bad lines are reported with their numbers.
+    assert!(records.contains(r#""host":"api.payments.example","port":443,"client":"billing""#));
+    assert!(records.contains(r#""resolved":["93.184.216.34","2606:2800:220:1:248:1893:25c8:1946"]"#));
+    assert!(records.contains(r#""host":"185.199.108.153""#));
+    let report = text(&out.stderr);
+    for n in [148, 149, 150, 151] {
+        assert!(report.contains(&format!("calico-kernel.log:{n}:")), "{report}");
+    }
+}
+
+#[test]
+fn kubectl_tables_name_clients_by_namespace_or_workload() {
+    let mut args: Vec<&str> = CALICO.to_vec();
+    args[6] = "testdata/flows/pods-wide.txt";
+    let out = run(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let records = text(&out.stdout);
+    assert!(records.contains(r#""client":"billing""#) && records.contains(r#""client":"batch""#));
+    // No IPv6 pod addresses in the table: that source is unmapped, and said so.
+    assert!(text(&out.stderr).contains("9 from unmapped sources"), "{}", text(&out.stderr));
+
+    args.splice(7..7, ["--client-from", "workload"]);
+    let out = run(&args, None);
+    let records = text(&out.stdout);
+    assert!(records.contains(r#""client":"billing.billing-api""#), "{records}");
+    assert!(records.contains(r#""client":"billing.billing-worker""#), "{records}");
+    assert!(records.contains(r#""client":"batch.torrent-0""#), "{records}");
+}
+
+#[test]
+fn hubble_flows_to_observations() {
+    let out = run(&["import", "--format", "hubble", "testdata/flows/hubble.jsonl"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let records = text(&out.stdout);
+    golden("hubble.observations.jsonl", &records);
+    golden("hubble.report.txt", &text(&out.stderr));
+    // DNS responses name addresses; destination_names too; drops are denials,
+    // audit verdicts would-be denials.
+    assert!(
+        records.contains(r#""host":"api.shipping.example","port":443,"client":"shop""#),
+        "{records}"
+    );
+    assert!(records.contains(r#""resolved":["52.84.10.20","52.84.10.21"]"#), "{records}");
+    assert!(records.contains(r#""host":"api.github.example""#), "{records}");
+    assert!(records.contains(r#""port":22,"client":"analytics","count":1,"first_seen":"2026-11-20T09:05:00Z","last_seen":"2026-11-20T09:05:00Z","verdict":"deny","reason":"flow_dropped","rule":null,"enforced":true"#), "{records}");
+    assert!(records.contains(r#""port":25,"client":"analytics","count":1,"first_seen":"2026-11-20T09:06:00Z","last_seen":"2026-11-20T09:06:00Z","verdict":"deny","reason":"flow_dropped","rule":null,"enforced":false"#), "{records}");
+    assert!(!records.contains("34.120.1.1"), "ingress flows are not egress");
+
+    let out = run(
+        &[
+            "import",
+            "--format",
+            "hubble",
+            "--client-from",
+            "workload",
+            "testdata/flows/hubble.jsonl",
+        ],
+        None,
+    );
+    assert!(text(&out.stdout).contains(r#""client":"shop.checkout""#));
+    assert!(text(&out.stdout).contains(r#""client":"analytics.collector-0""#));
+}
+
+#[test]
+fn gzip_and_standard_input_read_the_same() {
+    let plain = run(CALICO, None);
+    let raw = std::fs::read(root().join("testdata/flows/calico-kernel.log")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("calico-kernel.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&raw).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let mut args: Vec<&str> = CALICO.to_vec();
+    let gz = gz.to_str().unwrap().to_string();
+    *args.last_mut().unwrap() = &gz;
+    assert_eq!(run(&args, None).stdout, plain.stdout);
+    *args.last_mut().unwrap() = "-";
+    assert_eq!(run(&args, Some(&raw)).stdout, plain.stdout);
+}
+
+#[test]
+fn the_nftables_exports_would_deny_lines_are_would_be_denials() {
+    let log = "2026-11-20T10:00:00+0000 host kernel: egress-policy would-deny no_matching_rule: IN= OUT=eth0 SRC=192.168.1.10 DST=93.184.216.34 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0\n\
+               2026-11-20T10:00:01+0000 host kernel: [UFW BLOCK] IN=eth0 OUT= SRC=1.2.3.4 DST=192.168.1.10 PROTO=TCP SPT=1 DPT=22\n";
+    let out = run(
+        &["import", "--format", "nftables-log", "--prefix", "egress-policy would-deny", "-"],
+        Some(log.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let records = text(&out.stdout);
+    assert_eq!(records.lines().count(), 1, "{records}");
+    assert!(
+        records.contains(r#""verdict":"deny","reason":"flow_dropped","rule":null,"enforced":false"#),
+        "{records}"
+    );
+}
+
+#[test]
+fn errors_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "Nov 20 10:00:00 node kernel: nothing to see\n").unwrap();
+    let out = run(&["import", "--format", "kernel-log", empty.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no kernel-log flow record in 1 lines"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    for (map, want) in [
+        ("10.0.0.0/8,Billing Team\n", ":1: `Billing Team` is not a client name"),
+        (
+            "address,client\n10.0.0.0/33,billing\n",
+            ":2: `10.0.0.0/33` is not an address or CIDR",
+        ),
+        ("{\"10.0.0.1\": \"ok\", \"x\": \"y\"}", "key \"x\": `x` is not an address or CIDR"),
+        (
+            "NAMESPACE NAME READY\nbilling api 1/1\n",
+            ":1: a kubectl table needs the NAMESPACE, NAME and IP columns",
+        ),
+    ] {
+        let path = dir.path().join("map");
+        std::fs::write(&path, map).unwrap();
+        let out = run(
+            &[
+                "import",
+                "--format",
+                "kernel-log",
+                "--clients",
+                path.to_str().unwrap(),
+                "testdata/flows/calico-kernel.log",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{map}");
+        assert!(text(&out.stderr).contains(want), "{map}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn suggest_reads_imported_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = dir.path().join("obs.jsonl");
+    let mut args: Vec<&str> = CALICO.to_vec();
+    let o = obs.to_str().unwrap().to_string();
+    args.extend(["-o", &o]);
+    assert_eq!(run(&args, None).status.code(), Some(0));
+    let out = run(&["suggest", &o], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("api.payments.example"), "{}", text(&out.stdout));
+}

@@ -167,11 +167,13 @@ impl ClientMap {
 }
 
 /// A pod's workload: its name without the replica-set hash and pod suffix
-/// (`api-7d9f8c6b5-x2x9k` → `api`), or without a StatefulSet ordinal's
-/// neighbours left alone (`db-0` stays).
+/// (`api-7d9f8c6b5-x2x9k` → `api`) or a job's pod suffix; StatefulSet pods
+/// keep their ordinal (`db-0`).
 fn workload_of(pod: &str) -> String {
     let parts: Vec<&str> = pod.split('-').collect();
-    let hashy = |s: &str| s.len() >= 5 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    // Kubernetes makes these suffixes from an alphabet without vowels and
+    // without 0, 1 and 3, so words like `exporter` are never taken for one.
+    let hashy = |s: &str| s.len() >= 5 && s.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c));
     let n = parts.len();
     if n >= 3 && hashy(parts[n - 1]) && parts[n - 2].len() >= 8 && hashy(parts[n - 2]) {
         parts[..n - 2].join("-")

@@ -142,6 +142,7 @@ impl ClientMap {
                 nets.push((net(ip, &at)?, name(&client, &at)?));
             }
         } else {
+            let mut first = true;
             for (i, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
@@ -151,7 +152,8 @@ impl ClientMap {
                 let Some((addr, client)) = line.split_once(',') else {
                     return Err(format!("{at}: write ADDRESS_OR_CIDR,NAME"));
                 };
-                if i == 0 && addr.trim().parse::<IpNet>().is_err() && addr.trim().parse::<IpAddr>().is_err() {
+                let header = std::mem::replace(&mut first, false);
+                if header && addr.trim().parse::<IpNet>().is_err() && addr.trim().parse::<IpAddr>().is_err() {
                     continue; // a header
                 }
                 nets.push((net(addr, &at)?, name(client, &at)?));
@@ -213,6 +215,7 @@ impl DnsMap {
     /// the answers read and the lines that looked like answers but were not.
     pub fn read(&mut self, origin: &str, text: &str) -> (usize, Vec<String>) {
         let (mut read, mut bad) = (0, Vec::new());
+        let mut first_csv = true;
         for (i, line) in text.lines().enumerate() {
             let at = format!("{origin}:{}", i + 1);
             if let Some(rest) = line.split(" reply ").nth(1) {
@@ -227,13 +230,16 @@ impl DnsMap {
                     }
                     _ => bad.push(format!("{at}: a dnsmasq reply without `NAME is ADDRESS`")),
                 }
-            } else if let Some((name, addr)) = line.trim().split_once(',') {
+            } else if let Some((name, addr)) = line.trim().split_once(',')
+                && !line.trim_start().starts_with('#')
+            {
+                let header = std::mem::replace(&mut first_csv, false);
                 match addr.trim().parse::<IpAddr>() {
                     Ok(ip) => {
                         self.insert(name.trim(), ip);
                         read += 1;
                     }
-                    Err(_) if i == 0 => {} // a header
+                    Err(_) if header => {} // a header
                     Err(_) => bad.push(format!("{at}: `{}` is not an address", addr.trim())),
                 }
             }

@@ -11,6 +11,7 @@ pub mod export;
 pub mod import;
 pub mod lint;
 pub mod report;
+pub mod rollout;
 pub mod rules;
 pub mod suggest;
 

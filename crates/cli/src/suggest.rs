@@ -73,6 +73,8 @@ pub struct Options {
     /// The policy in force (`--policy`): its deny rules are carried over into
     /// the suggestion, and nothing they deny is proposed.
     pub policy: Option<Policy>,
+    /// Tiers, readiness and provider ranges ([`crate::rollout`]).
+    pub rollout: crate::rollout::Options,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             ip_fanout_limit: 32,
             now: SystemTime::now(),
             policy: None,
+            rollout: crate::rollout::Options::default(),
         }
     }
 }
@@ -107,10 +110,14 @@ pub struct Suggestion {
     /// fail `validate` until the rule's placeholders are filled in) and
     /// wildcards that were not made from generated-looking names.
     pub warnings: Vec<String>,
+    /// Per client: destinations, tier, horizon, readiness; the rollout order.
+    pub plan: crate::rollout::Plan,
 }
 
 #[derive(Default)]
 struct Group {
+    /// The clients that used it (`None`: traffic without a client name).
+    clients: BTreeSet<Option<String>>,
     names: BTreeSet<String>,
     pairs: BTreeSet<(String, u16)>,
     private_resolved: BTreeSet<IpAddr>,
@@ -159,7 +166,14 @@ fn list(items: impl IntoIterator<Item = String>) -> String {
 /// set of observed (scheme, port) pairs): one rule when the pairs are every
 /// scheme's default port or a full schemes × ports product, else one rule per
 /// scheme, so no scheme gains another scheme's port.
-fn write_rules(out: &mut String, id_base: &str, hosts_or_cidrs: (&str, Vec<String>), group: &Group, taken: &mut BTreeSet<String>) {
+fn write_rules(
+    out: &mut String,
+    id_base: &str,
+    hosts_or_cidrs: (&str, Vec<String>),
+    group: &Group,
+    all_clients: &BTreeSet<Option<String>>,
+    taken: &mut BTreeSet<String>,
+) {
     let defaults = group.pairs.iter().all(|(s, p)| Scheme::parse(s).default_port() == Some(*p));
     let schemes: BTreeSet<&str> = group.pairs.iter().map(|(s, _)| s.as_str()).collect();
     let ports: BTreeSet<u16> = group.pairs.iter().map(|(_, p)| *p).collect();
@@ -184,6 +198,10 @@ fn write_rules(out: &mut String, id_base: &str, hosts_or_cidrs: (&str, Vec<Strin
         let _ = writeln!(out, "schemes = {}", list(schemes.iter().map(|s| s.to_string())));
         if let Some(ports) = ports {
             let _ = writeln!(out, "ports = [{}]", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+        }
+        // Only some named clients used it: only they get it.
+        if !group.clients.contains(&None) && &group.clients != all_clients {
+            let _ = writeln!(out, "clients = {}", list(group.clients.iter().flatten().cloned()));
         }
         if hosts_or_cidrs.0 == "cidrs"
             && let Some(range) = hosts_or_cidrs
@@ -222,6 +240,9 @@ fn write_rules(out: &mut String, id_base: &str, hosts_or_cidrs: (&str, Vec<Strin
     }
 }
 
+/// A destination's requests, answers and clients, over every period.
+type Seen = (u64, BTreeSet<IpAddr>, BTreeSet<Option<String>>);
+
 /// Builds the suggestion from one or more periods (observation files).
 pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     let mut ordered: Vec<&Period> = periods.iter().collect();
@@ -229,7 +250,18 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     let overflow = periods.iter().map(|p| p.overflow).sum();
 
     let policy = opts.policy.as_ref();
-    let mut allowed: BTreeMap<(String, String, u16), (u64, BTreeSet<IpAddr>)> = BTreeMap::new();
+    let every: Vec<&Observation> = periods.iter().flat_map(|p| &p.observations).collect();
+    let plan = crate::rollout::plan(&every, &opts.rollout);
+    let all_clients: BTreeSet<Option<String>> = plan.clients.iter().map(|c| c.client.clone()).collect();
+    // Named tier D clients (broad egress) get no rules; unnamed traffic keeps
+    // the single-service behaviour.
+    let broad: BTreeSet<Option<String>> = plan
+        .clients
+        .iter()
+        .filter(|c| c.tier == crate::rollout::Tier::D && c.client.is_some())
+        .map(|c| c.client.clone())
+        .collect();
+    let mut allowed: BTreeMap<(String, String, u16), Seen> = BTreeMap::new();
     let mut blocked: BTreeSet<String> = BTreeSet::new();
     let mut refused: BTreeSet<String> = BTreeSet::new();
     // Names a deny rule refused: no wildcard may come to cover them.
@@ -269,8 +301,17 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
             ));
             continue;
         }
+        if broad.contains(&obs.client) {
+            continue;
+        }
+        // Imported DNS flows: lookups are the resolver's, never judged by the
+        // policy (network-layer exports allow DNS to the cluster resolver).
+        if obs.source.is_some() && obs.port == 53 {
+            continue;
+        }
         let e = allowed.entry(key(obs)).or_default();
         e.0 += obs.count;
+        e.2.insert(obs.client.clone());
         for &addr in &obs.resolved {
             if is_metadata(addr) {
                 refused.insert(format!(
@@ -289,7 +330,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     // Per host first: its (scheme, port) pairs, count and private answers.
     let mut per_name: BTreeMap<String, Group> = BTreeMap::new();
     let mut ip_groups: BTreeMap<IpAddr, Group> = BTreeMap::new();
-    for ((scheme, host, port), (count, resolved)) in &allowed {
+    for ((scheme, host, port), (count, resolved, clients)) in &allowed {
         let g = match Host::parse(host) {
             Ok(Host::Ip(ip)) => ip_groups.entry(ip).or_default(),
             Ok(Host::Name(name)) => per_name.entry(name.to_string()).or_default(),
@@ -298,6 +339,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         g.pairs.insert((scheme.clone(), *port));
         g.private_resolved.extend(resolved.iter().copied().filter(|a| !is_public(*a)));
         g.seen += count;
+        g.clients.extend(clients.iter().cloned());
     }
     for (name, g) in &per_name {
         if !g.private_resolved.is_empty() {
@@ -326,6 +368,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
             group.generated_one_offs += 1;
         }
         group.names.insert(name);
+        group.clients.extend(g.clients);
         group.pairs.extend(g.pairs);
         group.private_resolved.extend(g.private_resolved);
         group.seen += g.seen;
@@ -358,6 +401,14 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         let _ = writeln!(
             out,
             "# WARNING: {overflow} destinations were not recorded (recorder full): observe longer with a larger capacity"
+        );
+    }
+    for c in plan.clients.iter().filter(|c| broad.contains(&c.client)) {
+        let _ = writeln!(
+            out,
+            "# NOT PROPOSED: client {} is tier D (broad egress: {} external destinations): keep it in observe",
+            c.client.as_deref().unwrap_or_default(),
+            c.external.len()
         );
     }
     let _ = writeln!(out, "\nversion = 1\nmode = \"sealed\"\nenforcement = \"enforce\"");
@@ -396,7 +447,29 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         } else {
             hosts.extend(group.names.iter().cloned());
         }
-        write_rules(&mut out, domain, ("hosts", hosts), group, &mut taken);
+        write_rules(&mut out, domain, ("hosts", hosts), group, &all_clients, &mut taken);
+    }
+    // Addresses inside a provider range (`--ranges`) share one rule on the range.
+    let mut ranged: BTreeMap<(ipnet::IpNet, String), Group> = BTreeMap::new();
+    ip_groups.retain(|ip, g| match opts.rollout.range_of(*ip) {
+        Some(range) => {
+            let r = ranged.entry(range.clone()).or_default();
+            r.pairs.extend(g.pairs.iter().cloned());
+            r.clients.extend(g.clients.iter().cloned());
+            r.seen += g.seen;
+            false
+        }
+        None => true,
+    });
+    for ((net, provider), group) in &ranged {
+        write_rules(
+            &mut out,
+            provider,
+            ("cidrs", vec![net.to_string()]),
+            group,
+            &all_clients,
+            &mut taken,
+        );
     }
     if ip_groups.len() <= opts.ip_fanout_limit {
         for (ip, group) in &ip_groups {
@@ -405,6 +478,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
                 &format!("ip-{ip}"),
                 ("cidrs", vec![ipnet::IpNet::from(*ip).to_string()]),
                 group,
+                &all_clients,
                 &mut taken,
             );
         }
@@ -454,5 +528,6 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         overflow,
         refused,
         warnings: warnings.into_iter().collect(),
+        plan,
     }
 }

@@ -233,3 +233,155 @@ fn suggest_reads_imported_records() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("api.payments.example"), "{}", text(&out.stdout));
 }
+
+/// Flows → import → suggest → placeholders filled in → `validate --strict`
+/// passes → every destination a tier A–C client was observed using is allowed
+/// for that client by `check`, and what was not observed (another client's
+/// destinations, the tier D client's, an arbitrary endpoint) is denied.
+#[test]
+fn flows_to_an_enforceable_policy_per_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = dir.path().join("obs.jsonl");
+    let o = obs.to_str().unwrap().to_string();
+    let mut args: Vec<&str> = CALICO.to_vec();
+    args.extend(["-o", &o]);
+    assert_eq!(run(&args, None).status.code(), Some(0));
+
+    let suggested = dir.path().join("suggested.toml");
+    let s = suggested.to_str().unwrap().to_string();
+    let flags = [
+        "suggest",
+        "--internal",
+        "10.96.0.0/12",
+        "--internal",
+        "10.244.0.0/16",
+        "--ranges",
+        "testdata/flows/ranges.csv",
+    ];
+    let mut suggest_args = flags.to_vec();
+    suggest_args.extend(["-o", &s, &o]);
+    let out = run(&suggest_args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let policy = std::fs::read_to_string(&suggested).unwrap();
+    // The first line stamps the time of the run.
+    golden(
+        "calico.suggested.toml",
+        &policy.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>(),
+    );
+    golden(
+        "calico.plan.txt",
+        &text(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with("suggest: "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    );
+    let mut json_args = flags.to_vec();
+    json_args.extend(["--json", &o]);
+    let report: serde_json::Value = serde_json::from_slice(&run(&json_args, None).stdout).unwrap();
+    let plan = &report["plan"];
+    assert_eq!(plan["waves"], serde_json::json!([["billing", "frontend"]]));
+    assert_eq!(plan["keep_in_observe"], serde_json::json!(["batch"]));
+    let tiers: Vec<(&str, &str, bool)> = plan["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["client"].as_str().unwrap(),
+                c["tier"].as_str().unwrap(),
+                c["ready"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(tiers, [("batch", "D", false), ("billing", "B", true), ("frontend", "B", true)]);
+    assert!(!policy.contains("6881"), "the tier D client got rules:\n{policy}");
+
+    // Review: fill in the placeholders, then the policy must pass --strict.
+    let filled = policy
+        .replace("owner = \"FILL-IN\"", "owner = \"platform@example.com\"")
+        .replace("FILL-IN: why this service calls these", "seen in a week of flow logs")
+        .replace("# ticket = \"SEC-...\"", "ticket = \"SEC-1\"")
+        .lines()
+        .map(|l| {
+            if l.starts_with("# expires") {
+                "expires = \"2027-06-30\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let reviewed = dir.path().join("reviewed.toml");
+    std::fs::write(&reviewed, &filled).unwrap();
+    let p = reviewed.to_str().unwrap();
+    let out = run(&["validate", "--strict", p], None);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    // Every observed destination of a ready client is allowed for it.
+    let mut checked = 0;
+    for line in std::fs::read_to_string(&obs).unwrap().lines() {
+        let Record::Observation(o) = Record::parse(line).unwrap() else {
+            continue;
+        };
+        let client = o.client.clone().unwrap();
+        if client == "batch" || o.port == 53 {
+            continue;
+        }
+        let url = format!("{}://{}:{}", o.scheme, o.host, o.port);
+        let mut args = vec![
+            "check".to_string(),
+            "--policy".into(),
+            p.into(),
+            "--client".into(),
+            client.clone(),
+            "--now".into(),
+            "2026-12-01".into(),
+        ];
+        for a in &o.resolved {
+            args.extend(["--resolve".into(), format!("{}={a}", o.host)]);
+        }
+        args.push(url.clone());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(0), "{client} {url}: {}", text(&out.stdout));
+        checked += 1;
+    }
+    assert_eq!(checked, 30, "billing: 9 days × 2, frontend: 9 days + 3 days");
+    // What was not observed for a client is denied.
+    for (client, url) in [
+        ("frontend", "tcp://api.payments.example:443"),
+        ("billing", "tcp://hooks.partner-cdn.example:443"),
+        ("batch", "tcp://91.121.67.50:51413"),
+        ("billing", "tcp://91.121.67.50:51413"),
+        ("billing", "tcp://evil.example:443"),
+        ("frontend", "tcp://185.199.112.1:443"),
+    ] {
+        let out = run(&["check", "--policy", p, "--client", client, "--now", "2026-12-01", url], None);
+        assert_eq!(out.status.code(), Some(1), "{client} {url} is allowed: {}", text(&out.stdout));
+    }
+}
+
+/// `report --observations`: the same per-client horizon and readiness, with
+/// `--min-days` refusing a client observed for less.
+#[test]
+fn report_states_horizon_and_readiness() {
+    let out = run(&["import", "--format", "hubble", "testdata/flows/hubble.jsonl"], None);
+    let dir = tempfile::tempdir().unwrap();
+    let obs = dir.path().join("hubble.jsonl");
+    std::fs::write(&obs, &out.stdout).unwrap();
+    let o = obs.to_str().unwrap();
+    let out = run(&["report", "--observations", o], None);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(report.contains("client shop: tier B"), "{report}");
+    assert!(
+        report.contains("observed 2026-11-20T08:00:00Z to 2026-11-28T11:00:00Z (8.1 days)"),
+        "{report}"
+    );
+    let out = run(&["report", "--observations", o, "--min-days", "30", "--json"], None);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shop = plan["clients"].as_array().unwrap().iter().find(|c| c["client"] == "shop").unwrap();
+    assert_eq!(shop["ready"], false);
+    assert_eq!(shop["not_ready"][0], "observed 8.1 days, fewer than 30");
+}

@@ -17,12 +17,48 @@ pub(crate) struct Args {
     /// Count days left from this UTC instant or date instead of now.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    /// Observation files (the Recorder's, or `import`'s): report each
+    /// client's destinations, tier, observation horizon and readiness.
+    #[arg(long, value_name = "OBSERVATIONS", num_args = 1..)]
+    observations: Vec<PathBuf>,
+    /// With --observations: a cluster-internal network (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    internal: Vec<ipnet::IpNet>,
+    /// With --observations: the least horizon, in days, for a client to be ready.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    min_days: u32,
     /// The policy file.
-    file: PathBuf,
+    #[arg(required_unless_present = "observations")]
+    file: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: Args, out: &mut Out) -> Status {
-    let policy = Policy::from_path(&args.file)?;
+    if !args.observations.is_empty() {
+        let periods = args
+            .observations
+            .iter()
+            .map(|f| egress_policy_cli::suggest::read_period(f))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(super::Fatal)?;
+        let every: Vec<_> = periods.iter().flat_map(|p| &p.observations).collect();
+        let opts = egress_policy_cli::rollout::Options {
+            internal: args.internal,
+            min_days: args.min_days,
+            ..Default::default()
+        };
+        let plan = egress_policy_cli::rollout::plan(&every, &opts);
+        if args.json {
+            out.json(&plan)?;
+        } else {
+            out.text(&egress_policy_cli::rollout::render(&plan))?;
+        }
+        if args.file.is_none() {
+            out.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let Some(file) = &args.file else { return Ok(ExitCode::SUCCESS) };
+    let policy = Policy::from_path(file)?;
     let rows = egress_policy_cli::report::report(&policy, instant(args.now.as_deref())?);
     if args.json {
         for r in &rows {

@@ -7,6 +7,7 @@ use egress_policy_core::Policy;
 
 use super::{Fatal, Status};
 use crate::out::Out;
+use egress_policy_cli::rollout;
 use egress_policy_cli::suggest::{Options, read_period, suggest};
 
 /// The arguments of `suggest`.
@@ -25,9 +26,51 @@ pub(crate) struct Args {
     /// suggestion, and nothing they deny is proposed.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// A cluster-internal network (service or pod CIDR), repeatable: its
+    /// destinations count as internal for tiers.
+    #[arg(long, value_name = "CIDR")]
+    internal: Vec<ipnet::IpNet>,
+    /// Known provider ranges, `CIDR,PROVIDER` lines: addresses inside one are
+    /// proposed as the range; other IP-only destinations need investigation.
+    #[arg(long, value_name = "FILE")]
+    ranges: Option<PathBuf>,
+    /// The least observation horizon (first to last seen) for a client to be ready.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    min_days: u32,
+    /// Tier B and C clients per rollout wave.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    batch: usize,
+    /// Tier A: at most this many destinations.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    tier_a_max: usize,
+    /// Tier B: at most this many external destinations ...
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    tier_b_external: usize,
+    /// ... and this many internal ones (DNS included).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    tier_b_internal: usize,
+    /// Tier D (broad: no rules, keep in observe): more external destinations than this.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    tier_d_external: usize,
+    /// Print one JSON document (the policy, the review notes and the per-client
+    /// plan) instead of the policy; the notes no longer go to standard error.
+    #[arg(long)]
+    json: bool,
     /// Observation files.
     #[arg(required = true, value_name = "OBSERVATIONS")]
     observations: Vec<PathBuf>,
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    policy: &'a str,
+    new_in_latest: Option<&'a [String]>,
+    blocked_now: &'a [String],
+    not_allowlistable: &'a [String],
+    refused: &'a [String],
+    warnings: &'a [String],
+    overflow: u64,
+    plan: &'a egress_policy_cli::rollout::Plan,
 }
 
 pub(crate) fn run(args: Args, out: &mut Out) -> Status {
@@ -37,20 +80,57 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
         .map(|f| read_period(f))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Fatal)?;
+    let ranges = match &args.ranges {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
+            rollout::parse_ranges(&path.display().to_string(), &text).map_err(Fatal)?
+        }
+        None => Vec::new(),
+    };
     let opts = Options {
         wildcard_threshold: args.wildcard_threshold,
         ip_fanout_limit: args.ip_fanout_limit,
         policy: args.policy.as_deref().map(Policy::from_path).transpose()?,
+        rollout: rollout::Options {
+            internal: args.internal,
+            ranges,
+            thresholds: rollout::Thresholds {
+                a_total: args.tier_a_max,
+                b_external: args.tier_b_external,
+                b_internal: args.tier_b_internal,
+                d_external: args.tier_d_external,
+            },
+            min_days: args.min_days,
+            batch: args.batch,
+        },
         ..Options::default()
     };
     let s = suggest(&periods, &opts);
-    match &args.output {
-        Some(path) => std::fs::write(path, &s.policy).map_err(|e| Fatal(format!("{}: {e}", path.display())))?,
-        None => out.text(&s.policy)?,
+    if let Some(path) = &args.output {
+        std::fs::write(path, &s.policy).map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
+    }
+    if args.json {
+        out.json(&Report {
+            policy: &s.policy,
+            new_in_latest: s.new_in_latest.as_deref(),
+            blocked_now: &s.blocked_now,
+            not_allowlistable: &s.not_allowlistable,
+            refused: &s.refused,
+            warnings: &s.warnings,
+            overflow: s.overflow,
+            plan: &s.plan,
+        })?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.output.is_none() {
+        out.text(&s.policy)?;
     }
     // The review summary goes to standard error, so the policy can be piped.
     match &s.new_in_latest {
-        None => eprintln!("suggest: one period only: observe over several periods to see whether the allowlist has stopped growing"),
+        None => eprintln!(
+            "suggest: one observation file: day-by-day changes per client are below; with Recorder files, observe over several periods to see whether the allowlist has stopped growing"
+        ),
         Some(new) if new.is_empty() => eprintln!("suggest: no new destinations in the latest period: the allowlist looks stable"),
         Some(new) => {
             eprintln!(
@@ -73,6 +153,9 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
     }
     for w in &s.warnings {
         eprintln!("suggest: WARNING: {w}");
+    }
+    for line in rollout::render(&s.plan).lines() {
+        eprintln!("suggest: {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,12 @@
 //! egress-policy check --policy FILE [--mode M] [--client NAME] [--now T] [--resolve HOST=IP]... [--json] [URL...]
 //! egress-policy probe --policy FILE [--client NAME] [--timeout SECONDS] [--json] URL...
 //! egress-policy diff [--json] OLD NEW
-//! egress-policy suggest [--policy FILE] [--wildcard-threshold N] [--ip-fanout-limit N] [-o FILE] OBSERVATIONS...
-//! egress-policy report [--json] [--now T] FILE
+//! egress-policy suggest [--policy FILE] [--wildcard-threshold N] [--ip-fanout-limit N] [-o FILE] [--json]
+//!                       [--internal CIDR]... [--ranges FILE] [--min-days N] [--batch N]
+//!                       [--tier-a-max N] [--tier-b-external N] [--tier-b-internal N] [--tier-d-external N] OBSERVATIONS...
+//! egress-policy report [--json] [--now T] [FILE] [--observations OBS... [--internal CIDR]... [--min-days N]]
+//! egress-policy import --format kernel-log|hubble|nftables-log [--prefix TEXT] [--clients FILE]
+//!                      [--client-from namespace|workload] [--dns-log FILE]... [--year Y] [-o FILE] FILE...
 //! egress-policy schema
 //! egress-policy test [--json] POLICY TESTS...
 //! egress-policy export --format kubernetes|nftables|cilium|calico [-o FILE] [--client NAME] [--mode M] [--now T]
@@ -81,6 +85,70 @@
 //! destination a deny rule denied or a cloud metadata address; `--policy`
 //! carries the deny rules of the policy in force over. Special-purpose
 //! proposals are flagged, and fail `validate` until their rules are reviewed.
+//!
+//! With client names in the observations (a `Recorder` per named client, or
+//! `import`), a rule that only some clients used gets `clients = [...]`, and
+//! every client gets a plan (standard error, or `--json`):
+//!
+//! - its destinations split into cluster-internal (inside an `--internal`
+//!   CIDR, a `*.cluster.local` or `*.svc` name, or a name answering only
+//!   internal addresses), DNS (port 53) and external;
+//! - a **tier**: A (at most `--tier-a-max` 2 destinations), B (at most
+//!   `--tier-b-external` 3 external and `--tier-b-internal` 5 internal), C
+//!   (more), D (broad: more than `--tier-d-external` 20 external, or mostly
+//!   IP-only externals no `--ranges` entry covers). Named tier D clients get
+//!   no rules: the policy says to keep them in observe;
+//! - the **horizon** (first to last seen) and the destination set compared
+//!   day by day: `stable since DATE`, or `N new destination(s) on DATE`;
+//! - **ready** only with a horizon of at least `--min-days` (7), tier A–C, no
+//!   IP-only external destination left to investigate, and no new destination
+//!   on the latest day;
+//! - the **rollout order**: every ready tier A client in the first wave, then
+//!   ready tier B, then C clients in waves of `--batch` (3).
+//!
+//! IP-only destinations inside a `--ranges` entry (`CIDR,PROVIDER` lines) are
+//! proposed as that range; others stay single addresses, never a wider CIDR,
+//! and count as needing investigation. Imported DNS flows (port 53) are not
+//! proposed: lookups are the resolver's, and exports allow DNS to it.
+//! `report --observations` prints the same plan for observation files.
+//!
+//! # `import`
+//!
+//! Turns flow logs the network already keeps into observation records in the
+//! format the `Recorder` writes ([`record`](crate::record)), so `suggest` and
+//! `report` read them unchanged:
+//!
+//! - `kernel-log`: netfilter log lines as Calico's `Log` action writes them
+//!   (`calico-packet: IN=… OUT=… SRC=… DST=… PROTO=… SPT=… DPT=…`, the default
+//!   `--prefix calico-packet`), plain or after a journald (`journalctl -o
+//!   short-iso`, RFC 3339) or syslog (`Nov 20 10:00:00`, year from `--year`)
+//!   time stamp;
+//! - `nftables-log`: the same line format from nftables `log prefix` or
+//!   iptables `LOG`; every line with `SRC=` and `DST=` unless `--prefix`
+//!   narrows it. Lines of the nftables export's observe mode (`egress-policy
+//!   would-deny`) become would-be denials;
+//! - `hubble`: `hubble observe -o json` lines. Egress, non-reply TCP and UDP
+//!   flows are kept; `DROPPED` flows become denials, `AUDIT` would-be denials;
+//!   DNS responses (`l7.dns`) and `destination_names` name addresses.
+//!
+//! Clients: `--clients` maps source addresses to names — CSV
+//! `ADDRESS_OR_CIDR,NAME`, a JSON object, or `kubectl get pods -A -o wide`
+//! output (namespace, or `namespace.workload` with `--client-from workload`);
+//! longest prefix wins, and a flow *into* a mapped address is ingress, not
+//! counted. Without `--clients`, Hubble flows are named by their source pod's
+//! namespace or workload. `--dns-log` reads resolver answers (dnsmasq
+//! `log-queries` `reply NAME is ADDRESS` lines, or `NAME,ADDRESS`).
+//!
+//! Each record is one (client, destination, UTC day): scheme `tcp` or `udp`,
+//! the port, and the host: the name when exactly one name is known for the
+//! address (with the addresses seen as `resolved`), else the address (an
+//! address several names answered with stays an address). Records carry
+//! `"source": "kernel-log"` (or `hubble`, `nftables-log`) and the reason
+//! `flow_seen` or `flow_dropped` (`enforced` true for a real drop, false for a
+//! would-be one). Files may be `-` (standard input) or gzip. Lines that should
+//! be flows but cannot be read are listed on standard error with their file
+//! and line, with counts of what else was skipped; a file with no flow is an
+//! error (exit 2).
 //!
 //! # `test`
 //!

@@ -73,12 +73,19 @@ pub enum ClientFrom {
 #[derive(Debug, Clone, Default)]
 pub struct ClientMap {
     nets: Vec<(IpNet, String)>,
+    ambiguous: Vec<String>,
 }
 
 impl ClientMap {
     /// Whether no entry was given.
     pub fn is_empty(&self) -> bool {
         self.nets.is_empty()
+    }
+
+    /// Networks given for several clients (host-network pods share their
+    /// node's address): left out, so no traffic is put on the wrong client.
+    pub fn ambiguous(&self) -> &[String] {
+        &self.ambiguous
     }
 
     /// The client for a source address.
@@ -115,25 +122,41 @@ impl ClientMap {
                 nets.push((net(&k, &at)?, name(&v, &at)?));
             }
         } else if trimmed.starts_with("NAMESPACE") {
+            // kubectl aligns columns: cut each row at the header's column
+            // starts (cells such as `2 (3h ago)` hold spaces).
             let mut lines = text.lines().enumerate();
-            let header: Vec<&str> = lines.next().map(|(_, l)| l.split_whitespace().collect()).unwrap_or_default();
-            let col = |c: &str| header.iter().position(|h| *h == c);
+            let header = lines.next().map(|(_, l)| l).unwrap_or_default();
+            let mut starts: Vec<(usize, &str)> = Vec::new();
+            let mut prev_space = true;
+            for (i, c) in header.char_indices() {
+                if !c.is_whitespace() && prev_space {
+                    let word = header[i..].split_whitespace().next().unwrap_or_default();
+                    starts.push((i, word));
+                }
+                prev_space = c.is_whitespace();
+            }
+            let col = |name: &str| starts.iter().position(|(_, w)| *w == name);
             let (Some(ns), Some(pod), Some(ip)) = (col("NAMESPACE"), col("NAME"), col("IP")) else {
                 return Err(format!(
                     "{origin}:1: a kubectl table needs the NAMESPACE, NAME and IP columns (-o wide)"
                 ));
             };
+            let status = col("STATUS");
             for (i, line) in lines {
-                let cells: Vec<&str> = line.split_whitespace().collect();
-                if cells.is_empty() {
+                if line.trim().is_empty() {
                     continue;
                 }
                 let at = format!("{origin}:{}", i + 1);
-                let (Some(ns), Some(pod), Some(ip)) = (cells.get(ns), cells.get(pod), cells.get(ip)) else {
-                    return Err(format!("{at}: fewer columns than the header"));
+                let cell = |k: usize| -> Option<&str> {
+                    let from = starts[k].0;
+                    let to = starts.get(k + 1).map_or(line.len(), |s| s.0.min(line.len()));
+                    line.get(from..to).map(str::trim).filter(|c| !c.is_empty())
                 };
-                if *ip == "<none>" {
-                    continue; // pending pods have no address yet
+                let (Some(ns), Some(pod), Some(ip)) = (cell(ns), cell(pod), cell(ip)) else {
+                    return Err(format!("{at}: the row does not line up with the header's columns"));
+                };
+                if ip == "<none>" || status.and_then(cell).is_some_and(|s| s != "Running") {
+                    continue; // pending pods have no address; finished pods' addresses are reused
                 }
                 let client = match from {
                     ClientFrom::Namespace => ns.to_string(),
@@ -159,12 +182,26 @@ impl ClientMap {
                 nets.push((net(addr, &at)?, name(client, &at)?));
             }
         }
+        // The same network for different clients: nobody's.
+        let mut by_net: BTreeMap<IpNet, BTreeSet<String>> = BTreeMap::new();
+        for (net, client) in nets {
+            by_net.entry(net).or_default().insert(client);
+        }
+        let mut ambiguous = Vec::new();
+        let mut nets: Vec<(IpNet, String)> = Vec::new();
+        for (net, clients) in by_net {
+            if clients.len() == 1 {
+                nets.extend(clients.into_iter().map(|c| (net, c)));
+            } else {
+                ambiguous.push(format!("{net} is given for {}", clients.into_iter().collect::<Vec<_>>().join(", ")));
+            }
+        }
         if nets.is_empty() {
             return Err(format!("{origin}: no entries"));
         }
         // Longest prefix first, so a pod's /32 wins over its namespace's range.
         nets.sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()).then(a.0.cmp(&b.0)));
-        Ok(ClientMap { nets })
+        Ok(ClientMap { nets, ambiguous })
     }
 }
 
@@ -186,46 +223,102 @@ fn workload_of(pod: &str) -> String {
     }
 }
 
-/// Names the resolver answered with, by address.
+/// A name from a log, as a policy would write it: a canonical DNS name (lower
+/// case, A-labels, no trailing dot), never a wildcard or an address. `None`
+/// for anything else, so nothing a log line says can widen a proposal or
+/// reach the generated policy unchecked.
+pub fn canonical_name(raw: &str) -> Option<String> {
+    let raw = raw.trim().trim_end_matches('.');
+    if raw.is_empty() || raw.contains('*') || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return None;
+    }
+    match egress_policy_core::Host::parse(raw).ok()? {
+        egress_policy_core::Host::Name(n) if n.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Names the resolver answered with, by the client that asked and the
+/// address. An answer names an address only for the client whose lookup it
+/// answered, so one workload's lookups can never rename another's traffic.
+/// Answers given without a client (`NAME,ADDRESS` lines the user curated)
+/// name the address for every client.
 #[derive(Debug, Clone, Default)]
 pub struct DnsMap {
-    names: HashMap<IpAddr, BTreeSet<String>>,
+    names: HashMap<(Option<String>, IpAddr), BTreeSet<String>>,
 }
 
 impl DnsMap {
-    /// Records that `name` answered `addr`.
-    pub fn insert(&mut self, name: &str, addr: IpAddr) {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        if !name.is_empty() {
-            self.names.entry(addr).or_default().insert(name);
-        }
+    /// Records that `name` answered `addr` for `client` (`None`: any client).
+    /// `false` when `name` is not a DNS name.
+    pub fn insert(&mut self, client: Option<&str>, name: &str, addr: IpAddr) -> bool {
+        let Some(name) = canonical_name(name) else { return false };
+        self.names.entry((client.map(str::to_string), addr)).or_default().insert(name);
+        true
     }
 
-    /// The one name known for `addr`; `None` when none or several are (a shared
-    /// address cannot say which name a connection was for).
-    pub fn name_of(&self, addr: IpAddr) -> Option<&str> {
-        match self.names.get(&addr) {
-            Some(set) if set.len() == 1 => set.iter().next().map(String::as_str),
-            _ => None,
+    /// The one name known for `addr` as `client` saw it (its own answers and
+    /// the curated ones); `None` when none or several are (a shared address
+    /// cannot say which name a connection was for).
+    pub fn name_of(&self, client: Option<&str>, addr: IpAddr) -> Option<&str> {
+        let mut names = BTreeSet::new();
+        for key in [(client.map(str::to_string), addr), (None, addr)] {
+            names.extend(self.names.get(&key).into_iter().flatten().map(String::as_str));
         }
+        if names.len() == 1 { names.into_iter().next() } else { None }
     }
 
-    /// Reads resolver answers: dnsmasq `log-queries` lines (`reply NAME is
-    /// ADDR`; other dnsmasq lines are skipped) or `NAME,ADDR` lines. Returns
-    /// the answers read and the lines that looked like answers but were not.
-    pub fn read(&mut self, origin: &str, text: &str) -> (usize, Vec<String>) {
+    fn known(&self, client: Option<&str>, addr: IpAddr) -> usize {
+        let mut names = BTreeSet::new();
+        for key in [(client.map(str::to_string), addr), (None, addr)] {
+            names.extend(self.names.get(&key).into_iter().flatten());
+        }
+        names.len()
+    }
+
+    /// Reads resolver answers: dnsmasq `log-queries` lines, or `NAME,ADDR`
+    /// lines. A dnsmasq `reply NAME is ADDR` belongs to the client of the
+    /// `query[...] NAME from IP` it answers (through `clients`; the most
+    /// recent query for a CNAME chain's later names), and names the address
+    /// after the name queried, the name the client asked its library for.
+    /// Returns the answers read and the lines that looked like answers but
+    /// were not.
+    pub fn read(&mut self, origin: &str, text: &str, clients: &ClientMap) -> (usize, Vec<String>) {
         let (mut read, mut bad) = (0, Vec::new());
         let mut first_csv = true;
+        // name queried → (querier's client, the name queried); the latest query.
+        let mut asked: HashMap<String, Option<String>> = HashMap::new();
+        let mut last_query: Option<(Option<String>, String)> = None;
         for (i, line) in text.lines().enumerate() {
             let at = format!("{origin}:{}", i + 1);
-            if let Some(rest) = line.split(" reply ").nth(1) {
+            if let Some(rest) = line.split(" query[").nth(1) {
+                let mut words = rest.split_whitespace().skip(1);
+                if let (Some(name), Some("from"), Some(ip)) = (words.next(), words.next(), words.next()) {
+                    let client = ip.parse::<IpAddr>().ok().and_then(|ip| clients.lookup(ip)).map(str::to_string);
+                    let name = name.trim_end_matches('.').to_ascii_lowercase();
+                    asked.insert(name.clone(), client.clone());
+                    last_query = Some((client, name));
+                }
+            } else if let Some(rest) = line.split(" reply ").nth(1) {
                 let mut words = rest.split_whitespace();
                 match (words.next(), words.next(), words.next()) {
                     // `is <CNAME>`, `is NXDOMAIN`, `is NODATA`: not an address.
                     (Some(name), Some("is"), Some(addr)) => {
-                        if let Ok(ip) = addr.parse::<IpAddr>() {
-                            self.insert(name, ip);
+                        let Ok(ip) = addr.parse::<IpAddr>() else { continue };
+                        if canonical_name(name).is_none() {
+                            bad.push(format!("{at}: `{}` is not a DNS name", name.escape_debug()));
+                            continue;
+                        }
+                        let key = name.trim_end_matches('.').to_ascii_lowercase();
+                        let (client, queried) = match (asked.get(&key), &last_query) {
+                            (Some(c), _) => (c.clone(), key.clone()),
+                            (None, Some((c, q))) => (c.clone(), q.clone()), // a CNAME chain's target
+                            (None, None) => (None, key.clone()),
+                        };
+                        if self.insert(client.as_deref(), &queried, ip) {
                             read += 1;
+                        } else {
+                            bad.push(format!("{at}: `{}` is not a DNS name", name.escape_debug()));
                         }
                     }
                     _ => bad.push(format!("{at}: a dnsmasq reply without `NAME is ADDRESS`")),
@@ -236,11 +329,14 @@ impl DnsMap {
                 let header = std::mem::replace(&mut first_csv, false);
                 match addr.trim().parse::<IpAddr>() {
                     Ok(ip) => {
-                        self.insert(name.trim(), ip);
-                        read += 1;
+                        if self.insert(None, name, ip) {
+                            read += 1;
+                        } else {
+                            bad.push(format!("{at}: `{}` is not a DNS name", name.trim().escape_debug()));
+                        }
                     }
                     Err(_) if header => {} // a header
-                    Err(_) => bad.push(format!("{at}: `{}` is not an address", addr.trim())),
+                    Err(_) => bad.push(format!("{at}: `{}` is not an address", addr.trim().escape_debug())),
                 }
             }
         }
@@ -297,6 +393,10 @@ pub struct Stats {
     pub unmapped: usize,
     /// Flows to an address several names answered with (kept as the address).
     pub ambiguous: usize,
+    /// Events the capture lost (Hubble `lost_events`): written as an overflow record.
+    pub lost: u64,
+    /// When the latest loss was reported.
+    pub lost_at: Option<String>,
 }
 
 /// One egress flow.
@@ -317,18 +417,23 @@ struct Flow {
 pub struct Importer {
     flows: Vec<Flow>,
     dns: DnsMap,
+    /// The latest syslog stamp read, and the years added since (New Year).
+    last_syslog: Option<OffsetDateTime>,
+    year_bump: i32,
     /// What was found besides flows, over every file.
     pub stats: Stats,
 }
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/// The time stamp a log line starts with: RFC 3339 / ISO 8601 (`journalctl -o
-/// short-iso`, with `+0000` offsets too), or syslog's `Mmm dd hh:mm:ss` in `year`.
-fn line_time(line: &str, year: i32) -> Option<OffsetDateTime> {
+/// A log line's time stamp: RFC 3339 / ISO 8601 (`journalctl -o short-iso`,
+/// `+0000` offsets too) or syslog's `Mmm dd hh:mm:ss`, whose year is `year`
+/// and whose zone is UTC. Returns the time, how many words it took, and
+/// whether it was a syslog one (no year of its own).
+fn line_time(line: &str, year: i32) -> Option<(OffsetDateTime, usize, bool)> {
     let first = line.split_whitespace().next()?;
     if let Ok(t) = OffsetDateTime::parse(first, &Rfc3339) {
-        return Some(t);
+        return Some((t, 1, false));
     }
     // `2026-11-20T10:00:00+0000` → `+00:00`.
     if first.len() > 5 {
@@ -337,7 +442,7 @@ fn line_time(line: &str, year: i32) -> Option<OffsetDateTime> {
             && tail[1..].bytes().all(|b| b.is_ascii_digit())
             && let Ok(t) = OffsetDateTime::parse(&format!("{head}{}:{}", &tail[..3], &tail[3..]), &Rfc3339)
         {
-            return Some(t);
+            return Some((t, 1, false));
         }
     }
     let mut words = line.split_whitespace();
@@ -347,7 +452,24 @@ fn line_time(line: &str, year: i32) -> Option<OffsetDateTime> {
     let hms: Vec<u8> = words.next()?.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
     let [h, m, s] = hms[..] else { return None };
     let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
-    Some(date.with_hms(h, m, s).ok()?.assume_utc())
+    Some((date.with_hms(h, m, s).ok()?.assume_utc(), 3, true))
+}
+
+/// The kernel's message in a syslog or journald line: the words after the
+/// time stamp, the host and the `kernel:` tag, without dmesg's `[ 123.456]`.
+/// `None` when the line is not the kernel's (another program's log can say
+/// anything, `SRC=` included).
+fn kernel_message(line: &str, words_of_time: usize) -> Option<&str> {
+    let mut rest = line;
+    for _ in 0..words_of_time + 1 {
+        rest = rest.trim_start();
+        rest = &rest[rest.find(char::is_whitespace)?..];
+    }
+    let rest = rest.trim_start().strip_prefix("kernel:")?.trim_start();
+    Some(match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        Some((stamp, after)) if stamp.trim().parse::<f64>().is_ok() => after.trim_start(),
+        _ => rest,
+    })
 }
 
 impl Importer {
@@ -356,9 +478,10 @@ impl Importer {
         Importer::default()
     }
 
-    /// Reads resolver answers (`--dns-log`) that name destination addresses.
-    pub fn read_dns_log(&mut self, origin: &str, text: &str) -> Result<usize, String> {
-        let (read, bad) = self.dns.read(origin, text);
+    /// Reads resolver answers (`--dns-log`) that name destination addresses;
+    /// `opts.clients` attributes each answer to the client that asked.
+    pub fn read_dns_log(&mut self, origin: &str, text: &str, opts: &Options) -> Result<usize, String> {
+        let (read, bad) = self.dns.read(origin, text, &opts.clients);
         self.stats.bad.extend(bad);
         if read == 0 {
             return Err(format!(
@@ -391,15 +514,17 @@ impl Importer {
         let read = self.flows.len() - before;
         if read == 0 {
             let bad = self.stats.bad.len() - bad_before;
+            let shown: Vec<String> = self.stats.bad[bad_before..].iter().take(5).map(|b| format!("\n  {b}")).collect();
             return Err(format!(
-                "{origin}: no {} flow record in {} lines{}",
+                "{origin}: no {} flow record in {} lines{}{}",
                 opts.format.as_str(),
                 text.lines().count(),
                 if bad > 0 {
                     format!(" ({bad} could not be read)")
                 } else {
                     String::new()
-                }
+                },
+                shown.concat()
             ));
         }
         self.stats.flows += read;
@@ -421,28 +546,51 @@ impl Importer {
     }
 
     fn log_line(&mut self, line: &str, opts: &Options) -> Result<Option<Flow>, String> {
+        let timed = line_time(line, opts.year);
+        let message = timed.and_then(|(_, words, _)| kernel_message(line, words));
+        let Some(message) = message else {
+            // Not a kernel log line (or one without a time stamp we read).
+            let looks_like_flow = line.contains("SRC=") && line.contains("DST=");
+            let ours = opts.prefix.as_deref().is_none_or(|p| line.contains(p));
+            if looks_like_flow && ours {
+                return Err(if timed.is_none() {
+                    "no time stamp (RFC 3339, journalctl -o short-iso, or syslog)".into()
+                } else {
+                    "not a kernel log line (`HOST kernel:` must follow the time stamp)".into()
+                });
+            }
+            self.stats.other += 1;
+            return Ok(None);
+        };
         let body = match &opts.prefix {
-            Some(p) => match line.find(p.as_str()) {
-                Some(at) => &line[at + p.len()..],
+            Some(p) => match message.strip_prefix(p.as_str()) {
+                Some(rest) => rest,
                 None => {
                     self.stats.other += 1;
                     return Ok(None);
                 }
             },
-            None => line,
+            None => message,
         };
+        // With a prefix, every line carrying it is a flow record; without one,
+        // the kernel lines holding addresses are.
         if opts.prefix.is_none() && !(body.contains("SRC=") && body.contains("DST=")) {
             self.stats.other += 1;
             return Ok(None);
         }
-        let fields: HashMap<&str, &str> = body.split_whitespace().filter_map(|w| w.split_once('=')).collect();
+        let mut fields: HashMap<&str, &str> = HashMap::new();
+        for (k, v) in body.split_whitespace().filter_map(|w| w.split_once('=')) {
+            if fields.insert(k, v).is_some() && matches!(k, "SRC" | "DST" | "PROTO" | "SPT" | "DPT") {
+                return Err(format!("{k}= appears twice"));
+            }
+        }
         let get = |k: &str| fields.get(k).copied().ok_or_else(|| format!("no {k}="));
         let src: IpAddr = get("SRC")?
             .parse()
-            .map_err(|_| format!("SRC={} is not an address", get("SRC").unwrap_or_default()))?;
+            .map_err(|_| format!("SRC={} is not an address", get("SRC").unwrap_or_default().escape_debug()))?;
         let dst: IpAddr = get("DST")?
             .parse()
-            .map_err(|_| format!("DST={} is not an address", get("DST").unwrap_or_default()))?;
+            .map_err(|_| format!("DST={} is not an address", get("DST").unwrap_or_default().escape_debug()))?;
         let proto = match get("PROTO")? {
             "TCP" => "tcp",
             "UDP" => "udp",
@@ -452,14 +600,39 @@ impl Importer {
             }
         };
         let port: u16 = get("DPT")?.parse().map_err(|_| "DPT= is not a port".to_string())?;
-        let at = line_time(line, opts.year).ok_or("no time stamp (RFC 3339, journalctl -o short-iso, or syslog)")?;
+        let (mut at, _, syslog) = timed.ok_or("no time stamp")?;
+        if syslog {
+            // Syslog stamps carry no year: a stamp far before the previous one
+            // crossed New Year.
+            let year = opts.year + self.year_bump;
+            at = at.replace_year(year).map_err(|e| e.to_string())?;
+            if let Some(prev) = self.last_syslog
+                && at < prev - time::Duration::days(180)
+            {
+                self.year_bump += 1;
+                at = at.replace_year(year + 1).map_err(|e| e.to_string())?;
+            }
+            self.last_syslog = Some(at);
+        }
+        if at > OffsetDateTime::now_utc() + time::Duration::days(1) {
+            return Err(format!(
+                "{} is in the future{}",
+                format_rfc3339(SystemTime::from(at)),
+                if syslog {
+                    " (syslog stamps have no year: check --year)"
+                } else {
+                    ""
+                }
+            ));
+        }
         let Ok(client) = self.client_for(src, dst, opts) else {
             self.stats.not_egress += 1;
             return Ok(None);
         };
-        let name = self.name_for(dst);
-        // A `would-deny` prefix (the nftables export under observe) marks a would-be drop.
-        let audit = opts.prefix.as_deref().is_some_and(|p| p.contains("would-deny")) || body.contains("would-deny");
+        let name = self.name_for(client.as_deref(), dst);
+        // The nftables export's observe mode logs would-be drops with the prefix
+        // `egress-policy would-deny`.
+        let audit = message.starts_with("egress-policy would-deny");
         Ok(Some(Flow {
             at,
             client,
@@ -472,19 +645,53 @@ impl Importer {
         }))
     }
 
-    fn name_for(&mut self, dst: IpAddr) -> Option<String> {
-        match self.dns.names.get(&dst).map(BTreeSet::len) {
-            Some(1) => self.dns.name_of(dst).map(str::to_string),
-            Some(_) => {
+    fn name_for(&mut self, client: Option<&str>, dst: IpAddr) -> Option<String> {
+        match self.dns.known(client, dst) {
+            0 => None,
+            1 => self.dns.name_of(client, dst).map(str::to_string),
+            _ => {
                 self.stats.ambiguous += 1;
                 None
             }
-            None => None,
         }
+    }
+
+    /// The client of a Hubble endpoint (`source` or `destination`): its
+    /// namespace or workload, as a client name.
+    fn endpoint_client(flow: &serde_json::Value, side: &str, from: ClientFrom) -> Option<String> {
+        let ep = flow.get(side)?;
+        let ns = ep.get("namespace").and_then(|n| n.as_str()).filter(|n| !n.is_empty())?;
+        let workload = ep
+            .get("workloads")
+            .and_then(|w| w.get(0))
+            .and_then(|w| w.get("name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_string)
+            .or_else(|| ep.get("pod_name").and_then(|p| p.as_str()).map(workload_of));
+        let raw = match (from, workload) {
+            (ClientFrom::Workload, Some(w)) => format!("{ns}.{w}"),
+            _ => ns.to_string(),
+        };
+        egress_policy_core::rule_id_from(&raw)
     }
 
     fn hubble_line(&mut self, line: &str, opts: &Options) -> Result<Option<Flow>, String> {
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+        // Events Hubble could not deliver: the capture is incomplete by this many.
+        if let Some(lost) = v.get("lost_events") {
+            self.stats.lost += lost.get("num_events_lost").and_then(serde_json::Value::as_u64).unwrap_or(1);
+            if let Some(t) = v
+                .get("time")
+                .and_then(|t| t.as_str())
+                .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+            {
+                let t = format_rfc3339(SystemTime::from(t));
+                if self.stats.lost_at.as_ref().is_none_or(|l| *l < t) {
+                    self.stats.lost_at = Some(t);
+                }
+            }
+            return Ok(None);
+        }
         let flow = v.get("flow").unwrap_or(&v);
         if !flow.is_object() || flow.get("IP").is_none() && flow.get("l7").is_none() && flow.get("time").is_none() {
             return Err("not a Hubble flow (no `flow`, `IP` or `time`)".into());
@@ -496,11 +703,22 @@ impl Importer {
             }
             cur.as_str()
         };
-        // DNS responses name addresses.
+        // DNS responses name addresses, for the client that asked (the
+        // response's destination).
         if let Some(dns) = flow.get("l7").and_then(|l| l.get("dns")) {
             if let (Some(query), Some(ips)) = (dns.get("query").and_then(|q| q.as_str()), dns.get("ips").and_then(|i| i.as_array())) {
+                let asker = if opts.clients.is_empty() {
+                    Self::endpoint_client(flow, "destination", opts.client_from)
+                } else {
+                    str_at(&["IP", "destination"])
+                        .and_then(|d| d.parse::<IpAddr>().ok())
+                        .and_then(|ip| opts.clients.lookup(ip))
+                        .map(str::to_string)
+                };
                 for ip in ips.iter().filter_map(|i| i.as_str()?.parse::<IpAddr>().ok()) {
-                    self.dns.insert(query, ip);
+                    if !self.dns.insert(asker.as_deref(), query, ip) {
+                        return Err(format!("l7.dns.query {:?} is not a DNS name", query));
+                    }
                 }
             }
             self.stats.other += 1;
@@ -539,25 +757,11 @@ impl Importer {
             .ok_or("no l4 destination_port")?;
         let verdict = str_at(&["verdict"]).unwrap_or("FORWARDED");
         let client = if opts.clients.is_empty() {
-            let ns = str_at(&["source", "namespace"]).filter(|n| !n.is_empty());
-            let workload = flow
-                .get("source")
-                .and_then(|s| s.get("workloads"))
-                .and_then(|w| w.get(0))
-                .and_then(|w| w.get("name"))
-                .and_then(|n| n.as_str())
-                .map(str::to_string)
-                .or_else(|| str_at(&["source", "pod_name"]).map(workload_of));
-            let raw = match (opts.client_from, ns, workload) {
-                (_, None, _) => None,
-                (ClientFrom::Namespace, Some(ns), _) => Some(ns.to_string()),
-                (ClientFrom::Workload, Some(ns), Some(w)) => Some(format!("{ns}.{w}")),
-                (ClientFrom::Workload, Some(ns), None) => Some(ns.to_string()),
-            };
-            if raw.is_none() {
+            let c = Self::endpoint_client(flow, "source", opts.client_from);
+            if c.is_none() {
                 self.stats.unmapped += 1;
             }
-            raw.and_then(|r| egress_policy_core::rule_id_from(&r))
+            c
         } else {
             match self.client_for(src, dst, opts) {
                 Ok(c) => c,
@@ -567,15 +771,21 @@ impl Importer {
                 }
             }
         };
-        let names: Vec<&str> = flow
-            .get("destination_names")
-            .and_then(|n| n.as_array())
-            .map(|a| a.iter().filter_map(|n| n.as_str()).collect())
-            .unwrap_or_default();
-        for n in &names {
-            self.dns.insert(n, dst);
+        // `destination_names` names this flow's address (Cilium's DNS cache for
+        // the source endpoint): this flow only, when it holds exactly one name.
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        for n in flow.get("destination_names").and_then(|n| n.as_array()).into_iter().flatten() {
+            let raw = n.as_str().unwrap_or_default();
+            names.insert(canonical_name(raw).ok_or_else(|| format!("destination_names {raw:?} is not a DNS name"))?);
         }
-        let name = self.name_for(dst);
+        let name = match names.len() {
+            0 => self.name_for(client.as_deref(), dst),
+            1 => names.into_iter().next(),
+            _ => {
+                self.stats.ambiguous += 1;
+                None
+            }
+        };
         Ok(Some(Flow {
             at,
             client,
@@ -598,7 +808,7 @@ impl Importer {
             let host = f
                 .name
                 .clone()
-                .or_else(|| self.dns.name_of(f.dst).map(str::to_string))
+                .or_else(|| self.dns.name_of(f.client.as_deref(), f.dst).map(str::to_string))
                 .unwrap_or_else(|| f.dst.to_string());
             groups
                 .entry((f.client.clone(), host, f.proto, f.port, f.at.to_offset(time::UtcOffset::UTC).date()))
@@ -645,7 +855,7 @@ mod tests {
 
     #[test]
     fn time_stamps() {
-        let t = |s: &str| line_time(s, 2026).map(|t| format_rfc3339(SystemTime::from(t)));
+        let t = |s: &str| line_time(s, 2026).map(|(t, _, _)| format_rfc3339(SystemTime::from(t)));
         assert_eq!(
             t("2026-11-20T10:00:00+0000 node kernel: x").as_deref(),
             Some("2026-11-20T10:00:00Z")
@@ -657,6 +867,31 @@ mod tests {
         assert_eq!(t("Nov 20 10:00:00 node kernel: x").as_deref(), Some("2026-11-20T10:00:00Z"));
         assert_eq!(t("Nov  2 09:08:07 node kernel: x").as_deref(), Some("2026-11-02T09:08:07Z"));
         assert_eq!(t("[12345.6789] calico-packet: SRC=1.2.3.4"), None);
+    }
+
+    #[test]
+    fn kernel_messages_follow_the_kernel_tag() {
+        fn m(s: &str) -> Option<&str> {
+            line_time(s, 2026).and_then(|(_, w, _)| kernel_message(s, w))
+        }
+        assert_eq!(
+            m("2026-11-20T10:00:00+0000 node kernel: calico-packet: IN="),
+            Some("calico-packet: IN=")
+        );
+        assert_eq!(
+            m("Nov 20 10:00:00 node kernel: [ 12.5] calico-packet: IN="),
+            Some("calico-packet: IN=")
+        );
+        assert_eq!(m("Nov 20 10:00:00 node myapp[12]: kernel: calico-packet: IN="), None);
+        assert_eq!(m("Nov 20 10:00:00 node myapp[12]: calico-packet: SRC=1.2.3.4"), None);
+    }
+
+    #[test]
+    fn names_from_logs_are_canonical_dns_names() {
+        assert_eq!(canonical_name("API.Example.COM.").as_deref(), Some("api.example.com"));
+        for bad in ["*.com", "10.0.0.1", "a\n[[allow]]", "", "a b.example", "[::1]"] {
+            assert_eq!(canonical_name(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -16,7 +16,13 @@
 //!
 //! A client is **ready** when it was observed for at least `--min-days` (first
 //! to last seen), its tier is A–C, no IP-only external destination needs
-//! investigation, and its latest period (day) brought no new destination.
+//! investigation, its latest period (day) brought no new destination, its
+//! latest new destination is at least a day before its last traffic, and
+//! every record has a readable time.
+//!
+//! DNS means port 53 to the cluster's resolver (an internal or
+//! special-purpose address); port 53 to a public address is an outside
+//! resolver, or a tunnel, and counts as external.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -165,7 +171,25 @@ pub fn parse_ranges(origin: &str, text: &str) -> Result<Vec<(IpNet, String)>, St
         };
         let header = std::mem::replace(&mut first, false);
         match cidr.trim().parse::<IpNet>() {
-            Ok(net) => out.push((net, name.trim().to_string())),
+            Ok(net) if net.network() != net.addr() => {
+                return Err(format!("{origin}:{}: `{net}` has host bits set: write {}", i + 1, net.trunc()));
+            }
+            Ok(net) if net.prefix_len() < if net.addr().is_ipv4() { 8 } else { 16 } => {
+                return Err(format!(
+                    "{origin}:{}: `{net}` is wider than any provider's range (at most /8 for IPv4, /16 for IPv6)",
+                    i + 1
+                ));
+            }
+            Ok(net) => match egress_policy_core::rule_id_from(name.trim()) {
+                Some(provider) => out.push((net, provider)),
+                None => {
+                    return Err(format!(
+                        "{origin}:{}: `{}` is not a provider name",
+                        i + 1,
+                        name.trim().escape_debug()
+                    ));
+                }
+            },
             Err(_) if header => {} // a header
             Err(_) => return Err(format!("{origin}:{}: `{}` is not a CIDR", i + 1, cidr.trim())),
         }
@@ -229,12 +253,18 @@ pub fn plan(observations: &[&Observation], opts: &Options) -> Plan {
 
 fn client(name: Option<String>, obs: &[&Observation], opts: &Options) -> Client {
     let (mut internal, mut dns, mut external, mut unnamed) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    // Destination → the days it was seen on.
+    // Destination → the days it was seen on, and when it was first seen.
     let mut days: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut first_of: BTreeMap<String, SystemTime> = BTreeMap::new();
+    let mut undated = 0usize;
     let (mut first, mut last): (Option<SystemTime>, Option<SystemTime>) = (None, None);
     for o in obs {
         let t = target(o);
-        if o.port == 53 {
+        let resolver = o.port == 53
+            && (opts.is_internal(o)
+                || o.host.parse::<IpAddr>().is_ok_and(|ip| !egress_policy_core::addr::is_public(ip))
+                || (!o.resolved.is_empty() && o.resolved.iter().all(|ip| !egress_policy_core::addr::is_public(*ip))));
+        if resolver {
             dns.insert(t.clone());
         } else if opts.is_internal(o) {
             internal.insert(t.clone());
@@ -246,6 +276,9 @@ fn client(name: Option<String>, obs: &[&Observation], opts: &Options) -> Client 
                 unnamed.insert(t.clone());
             }
         }
+        if parse_instant(&o.first_seen).is_err() || parse_instant(&o.last_seen).is_err() {
+            undated += 1;
+        }
         for s in [&o.first_seen, &o.last_seen] {
             if let Some(d) = day_of(s) {
                 days.entry(t.clone()).or_default().insert(d);
@@ -254,6 +287,10 @@ fn client(name: Option<String>, obs: &[&Observation], opts: &Options) -> Client 
                 first = Some(first.map_or(at, |f| f.min(at)));
                 last = Some(last.map_or(at, |l| l.max(at)));
             }
+        }
+        if let Ok(at) = parse_instant(&o.first_seen) {
+            let e = first_of.entry(t.clone()).or_insert(at);
+            *e = (*e).min(at);
         }
     }
     let th = opts.thresholds;
@@ -293,6 +330,21 @@ fn client(name: Option<String>, obs: &[&Observation], opts: &Options) -> Client 
     }
     if horizon < f64::from(opts.min_days) {
         not_ready.push(format!("observed {horizon:.1} days, fewer than {}", opts.min_days));
+    }
+    // The latest new destination must be a full day behind the last traffic:
+    // one old flow just after midnight does not make a changing set stable.
+    let last_new = first_of.values().max().copied();
+    if stable_since.is_some()
+        && let (Some(new), Some(l)) = (last_new, last)
+        && l.duration_since(new).unwrap_or(Duration::ZERO) < Duration::from_secs(86_400)
+    {
+        not_ready.push(format!(
+            "the latest new destination ({}) is less than a day before the last traffic",
+            format_rfc3339(new)
+        ));
+    }
+    if undated > 0 {
+        not_ready.push(format!("{undated} record(s) without a readable first_seen/last_seen"));
     }
     if stable_since.is_none() {
         match (&last_change, new_by_day.len()) {

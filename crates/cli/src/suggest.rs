@@ -143,6 +143,46 @@ fn denied_by(policy: Option<&Policy>, scheme: &str, host: Host, port: u16, now: 
     (d.reason() == Reason::DeniedByRule).then(|| d.rule().map(|r| r.id().to_string()).unwrap_or_default())
 }
 
+/// A record's host as the policy reads it: an address (IPv6 without
+/// brackets, as records write it; IPv4-mapped as IPv4) or a canonical name.
+/// `None` for anything else.
+fn host_of(raw: &str) -> Option<Host> {
+    if let Ok(ip) = raw.parse::<IpAddr>() {
+        return Some(Host::Ip(egress_policy_core::addr::canonical_ip(ip)));
+    }
+    match Host::parse(raw).ok()? {
+        Host::Name(n) if crate::import::canonical_name(raw).as_deref() == Some(&*n) => Some(Host::Name(n)),
+        _ => None,
+    }
+}
+
+/// Text from a record, safe in a comment line of the generated policy:
+/// control characters (a newline above all) shown escaped.
+fn shown(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Whether a port-53 destination is the cluster's resolver (internal or
+/// special-purpose): its lookups are the resolver's, never judged by the
+/// policy. A public address on port 53 is an outside resolver (or a tunnel):
+/// external traffic like any other.
+pub(crate) fn is_resolver(port: u16, host: &Host, resolved: &[IpAddr], internal: &[ipnet::IpNet]) -> bool {
+    let inside = |ip: &IpAddr| !is_public(*ip) || internal.iter().any(|n| n.contains(ip));
+    port == 53
+        && match host {
+            Host::Ip(ip) => inside(ip),
+            Host::Name(n) => n.ends_with(".cluster.local") || (!resolved.is_empty() && resolved.iter().all(inside)),
+        }
+}
+
 fn rule_id(base: &str, taken: &mut BTreeSet<String>) -> String {
     let id = egress_policy_core::rule_id_from(base).unwrap_or_else(|| "rule".into());
     let mut candidate = id.clone();
@@ -199,8 +239,10 @@ fn write_rules(
         if let Some(ports) = ports {
             let _ = writeln!(out, "ports = [{}]", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
         }
-        // Only some named clients used it: only they get it.
-        if !group.clients.contains(&None) && &group.clients != all_clients {
+        // Named clients: a rule names the clients that used it (only some of
+        // them, or all, since clients not yet observed must not inherit it).
+        let named = all_clients.iter().any(Option::is_some);
+        if !group.clients.contains(&None) && (named || &group.clients != all_clients) {
             let _ = writeln!(out, "clients = {}", list(group.clients.iter().flatten().cloned()));
         }
         if hosts_or_cidrs.0 == "cidrs"
@@ -267,9 +309,24 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     // Names a deny rule refused: no wildcard may come to cover them.
     let mut refused_names: BTreeSet<String> = BTreeSet::new();
     let mut warnings: BTreeSet<String> = BTreeSet::new();
+    // With named clients, every rule names its clients, and traffic no client
+    // name accounts for is not proposed (it would apply to everyone).
+    let named = all_clients.iter().any(Option::is_some);
+    let mut unattributed: BTreeSet<String> = BTreeSet::new();
     for obs in periods.iter().flat_map(|p| &p.observations) {
-        let target = format!("{}://{}:{}", obs.scheme, obs.host, obs.port);
-        let host = Host::parse(&obs.host).ok();
+        let Some(host) = host_of(&obs.host) else {
+            warnings.insert(format!(
+                "an observation's host `{}` is not an address or a DNS name: left out",
+                shown(&obs.host)
+            ));
+            continue;
+        };
+        let host_text = match &host {
+            Host::Ip(ip) => ip.to_string(),
+            Host::Name(n) => n.to_string(),
+        };
+        let target = format!("{}://{}:{}", shown(&obs.scheme), host_text, obs.port);
+        let host = Some(host);
         // A deny rule said no (seen under observe, or by the policy given now):
         // never an allow rule.
         let denied = if obs.reason == Reason::DeniedByRule.as_str() {
@@ -292,24 +349,29 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         }
         if obs.verdict == "deny" && obs.enforced {
             blocked.insert(format!(
-                "{}://{}:{} ({}{})",
-                obs.scheme,
-                obs.host,
-                obs.port,
-                obs.reason,
-                obs.rule.as_deref().map(|r| format!(", rule {r}")).unwrap_or_default()
+                "{target} ({}{})",
+                shown(&obs.reason),
+                obs.rule.as_deref().map(|r| format!(", rule {}", shown(r))).unwrap_or_default()
             ));
             continue;
         }
         if broad.contains(&obs.client) {
             continue;
         }
-        // Imported DNS flows: lookups are the resolver's, never judged by the
-        // policy (network-layer exports allow DNS to the cluster resolver).
-        if obs.source.is_some() && obs.port == 53 {
+        if named && obs.client.is_none() {
+            unattributed.insert(target.clone());
             continue;
         }
-        let e = allowed.entry(key(obs)).or_default();
+        // Imported lookups to the cluster's resolver are the resolver's, never
+        // judged by the policy (network-layer exports allow DNS to it).
+        if obs.source.is_some()
+            && host
+                .as_ref()
+                .is_some_and(|h| is_resolver(obs.port, h, &obs.resolved, &opts.rollout.internal))
+        {
+            continue;
+        }
+        let e = allowed.entry((obs.scheme.clone(), host_text, obs.port)).or_default();
         e.0 += obs.count;
         e.2.insert(obs.client.clone());
         for &addr in &obs.resolved {
@@ -330,11 +392,18 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     // Per host first: its (scheme, port) pairs, count and private answers.
     let mut per_name: BTreeMap<String, Group> = BTreeMap::new();
     let mut ip_groups: BTreeMap<IpAddr, Group> = BTreeMap::new();
+    if !unattributed.is_empty() {
+        warnings.insert(format!(
+            "{} destination(s) seen from sources no client name accounts for, not proposed (they would apply to every client): {}",
+            unattributed.len(),
+            unattributed.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
     for ((scheme, host, port), (count, resolved, clients)) in &allowed {
-        let g = match Host::parse(host) {
-            Ok(Host::Ip(ip)) => ip_groups.entry(ip).or_default(),
-            Ok(Host::Name(name)) => per_name.entry(name.to_string()).or_default(),
-            Err(_) => continue,
+        let g = match host_of(host) {
+            Some(Host::Ip(ip)) => ip_groups.entry(ip).or_default(),
+            Some(Host::Name(name)) => per_name.entry(name.to_string()).or_default(),
+            None => continue,
         };
         g.pairs.insert((scheme.clone(), *port));
         g.private_resolved.extend(resolved.iter().copied().filter(|a| !is_public(*a)));
@@ -359,10 +428,19 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         }
     }
     // Then names sharing a registrable domain and the same pairs form a group.
-    let mut name_groups: BTreeMap<(String, Vec<(String, u16)>), Group> = BTreeMap::new();
+    // Names only group with names the same clients used: a rule never hands
+    // one client another's destination.
+    type GroupKey = (String, Vec<(String, u16)>, Vec<Option<String>>);
+    let mut name_groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
     for (name, g) in per_name {
         let domain = psl::domain_str(&name).unwrap_or(&name).to_string();
-        let group = name_groups.entry((domain.clone(), g.pairs.iter().cloned().collect())).or_default();
+        let group = name_groups
+            .entry((
+                domain.clone(),
+                g.pairs.iter().cloned().collect(),
+                g.clients.iter().cloned().collect(),
+            ))
+            .or_default();
         let front = name.strip_suffix(&domain).unwrap_or(&name).trim_end_matches('.');
         if g.seen <= 1 && front.split('.').any(generated_label) {
             group.generated_one_offs += 1;
@@ -386,6 +464,20 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         "# Review every rule: replace each {PLACEHOLDER} (owner, reason) and add `expires`;"
     );
     let _ = writeln!(out, "# `egress-policy validate --strict` fails until you do.");
+    // Addresses inside a provider range (`--ranges`) share one rule on the range.
+    let mut ranged: BTreeMap<(ipnet::IpNet, String, Vec<Option<String>>), Group> = BTreeMap::new();
+    ip_groups.retain(|ip, g| match opts.rollout.range_of(*ip) {
+        Some((net, provider)) => {
+            let r = ranged
+                .entry((*net, provider.clone(), g.clients.iter().cloned().collect()))
+                .or_default();
+            r.pairs.extend(g.pairs.iter().cloned());
+            r.clients.extend(g.clients.iter().cloned());
+            r.seen += g.seen;
+            false
+        }
+        None => true,
+    });
     let mut not_allowlistable = Vec::new();
     if ip_groups.len() > opts.ip_fanout_limit {
         not_allowlistable.push(format!(
@@ -414,7 +506,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
     let _ = writeln!(out, "\nversion = 1\nmode = \"sealed\"\nenforcement = \"enforce\"");
 
     let mut taken = BTreeSet::new();
-    for ((domain, _), group) in &name_groups {
+    for ((domain, _, _), group) in &name_groups {
         let mut hosts: Vec<String> = Vec::new();
         let mut wildcard = group.names.len() >= opts.wildcard_threshold && psl::domain_str(domain) == Some(domain.as_str());
         if wildcard && group.generated_one_offs * 2 >= group.names.len() {
@@ -449,19 +541,7 @@ pub fn suggest(periods: &[Period], opts: &Options) -> Suggestion {
         }
         write_rules(&mut out, domain, ("hosts", hosts), group, &all_clients, &mut taken);
     }
-    // Addresses inside a provider range (`--ranges`) share one rule on the range.
-    let mut ranged: BTreeMap<(ipnet::IpNet, String), Group> = BTreeMap::new();
-    ip_groups.retain(|ip, g| match opts.rollout.range_of(*ip) {
-        Some(range) => {
-            let r = ranged.entry(range.clone()).or_default();
-            r.pairs.extend(g.pairs.iter().cloned());
-            r.clients.extend(g.clients.iter().cloned());
-            r.seen += g.seen;
-            false
-        }
-        None => true,
-    });
-    for ((net, provider), group) in &ranged {
+    for ((net, provider, _), group) in &ranged {
         write_rules(
             &mut out,
             provider,

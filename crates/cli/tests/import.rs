@@ -385,3 +385,138 @@ fn report_states_horizon_and_readiness() {
     assert_eq!(shop["ready"], false);
     assert_eq!(shop["not_ready"][0], "observed 8.1 days, fewer than 30");
 }
+
+/// What an attacker or a messy cluster can put in the inputs stays inert:
+/// kubectl rows that share an address or are not running, syslog dates across
+/// New Year and in the future, other workloads' DNS answers, names that are
+/// not DNS names, hosts that would break a comment, public resolvers.
+#[test]
+fn hostile_and_messy_inputs() {
+    // kubectl: a Completed pod's address and host-network pods sharing the
+    // node's address are left out (the latter reported); RESTARTS with spaces parse.
+    let mut args: Vec<&str> = CALICO.to_vec();
+    args[6] = "testdata/flows/pods-wide.txt";
+    let out = run(&args, None);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("192.168.10.11/32 is given for calico-system, kube-system: left out"),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).contains(r#""client":"billing""#));
+
+    // Syslog across New Year, and a stamp in the future.
+    let log = "Dec 31 23:50:00 node kernel: calico-packet: IN=cali1 OUT=eth0 SRC=10.244.1.5 DST=93.184.216.34 PROTO=TCP SPT=1 DPT=443\n\
+               Jan  1 00:10:00 node kernel: calico-packet: IN=cali1 OUT=eth0 SRC=10.244.1.5 DST=93.184.216.34 PROTO=TCP SPT=2 DPT=443\n";
+    let out = run(&["import", "--format", "kernel-log", "--year", "2025", "-"], Some(log.as_bytes()));
+    let records = text(&out.stdout);
+    assert!(records.contains(r#""first_seen":"2025-12-31T23:50:00Z""#), "{records}");
+    assert!(records.contains(r#""first_seen":"2026-01-01T00:10:00Z""#), "{records}");
+    let out = run(&["import", "--format", "kernel-log", "--year", "2099", "-"], Some(log.as_bytes()));
+    assert_eq!(out.status.code(), Some(2), "every line is in the future");
+    assert!(
+        text(&out.stderr).contains("is in the future (syslog stamps have no year: check --year)"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Hubble: another workload's DNS answer does not rename shop's traffic, a
+    // destination name that is not a DNS name is a bad line, lost events are
+    // an overflow record.
+    let out = run(&["import", "--format", "hubble", "testdata/flows/hubble.jsonl"], None);
+    let records = text(&out.stdout);
+    assert!(!records.contains("cdn.attacker.example"), "{records}");
+    assert!(text(&out.stderr).contains(r#"hubble.jsonl:102: destination_names "*.github.example" is not a DNS name"#));
+    assert!(records.ends_with("{\"overflow\":3,\"at\":\"2026-11-27T09:00:00Z\"}\n"), "{records}");
+
+    // suggest: an IPv6 destination (records write it without brackets) is
+    // proposed; a host that is not a name or an address is left out, never
+    // written into the policy; a public resolver is external, proposed.
+    let dir = tempfile::tempdir().unwrap();
+    let obs = dir.path().join("obs.jsonl");
+    let rec = |client: &str, scheme: &str, host: &str, port: u16| {
+        format!(
+            "{{\"scheme\":\"{scheme}\",\"host\":{},\"port\":{port},\"client\":\"{client}\",\"count\":1,\"first_seen\":\"2026-11-20T00:00:00Z\",\"last_seen\":\"2026-11-28T00:00:00Z\",\"verdict\":\"allow\",\"reason\":\"flow_seen\",\"rule\":null,\"enforced\":false,\"resolved\":[],\"source\":\"kernel-log\"}}\n",
+            serde_json::to_string(host).unwrap()
+        )
+    };
+    let body = [
+        rec("a", "tcp", "2a00:1450:4001:80b::200e", 443),
+        rec("a", "tcp", "x\n[[allow]]\nid = \"zz\"\ncidrs = [\"0.0.0.0/0\"]\n#", 443),
+        rec("a", "udp", "8.8.8.8", 53),
+        rec("b", "udp", "10.96.0.10", 53),
+    ]
+    .concat();
+    std::fs::write(&obs, body).unwrap();
+    let out = run(&["suggest", obs.to_str().unwrap()], None);
+    let policy = text(&out.stdout);
+    assert!(policy.contains(r#"cidrs = ["2a00:1450:4001:80b::200e/128"]"#), "{policy}");
+    assert!(policy.contains(r#"cidrs = ["8.8.8.8/32"]"#), "{policy}");
+    assert!(!policy.contains("10.96.0.10"), "the cluster resolver is not proposed: {policy}");
+    assert!(!policy.contains("\"zz\"") && !policy.contains("0.0.0.0/0"), "{policy}");
+    assert!(
+        text(&out.stderr).contains(r#"is not an address or a DNS name: left out"#),
+        "{}",
+        text(&out.stderr)
+    );
+    let toml: toml::Table = policy.parse().unwrap();
+    assert_eq!(toml["allow"].as_array().unwrap().len(), 2, "{policy}");
+
+    // --ranges: host bits and ranges wider than any provider's are refused.
+    for (ranges, want) in [
+        ("52.10.10.10/8,aws\n", "has host bits set"),
+        ("0.0.0.0/1,everything\n", "wider than any provider's range"),
+    ] {
+        let path = dir.path().join("ranges.csv");
+        std::fs::write(&path, ranges).unwrap();
+        let out = run(&["suggest", "--ranges", path.to_str().unwrap(), obs.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(2), "{ranges}");
+        assert!(text(&out.stderr).contains(want), "{}", text(&out.stderr));
+    }
+}
+
+/// With named clients, traffic no client name accounts for is not proposed
+/// (a rule without `clients` would apply to everyone), and rules name their
+/// clients even when every observed client used them.
+#[test]
+fn named_clients_get_named_rules_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = dir.path().join("obs.jsonl");
+    let rec = |client: Option<&str>, host: &str| {
+        format!(
+            "{{\"scheme\":\"https\",\"host\":\"{host}\",\"port\":443,\"client\":{},\"count\":1,\"first_seen\":\"2026-11-20T00:00:00Z\",\"last_seen\":\"2026-11-28T00:00:00Z\",\"verdict\":\"allow\",\"reason\":\"no_matching_rule\",\"rule\":null,\"enforced\":false,\"resolved\":[]}}\n",
+            client.map_or("null".to_string(), |c| format!("\"{c}\""))
+        )
+    };
+    let body = [
+        rec(Some("a"), "a.shared.example"),
+        rec(Some("b"), "b.shared.example"),
+        rec(Some("a"), "both.example"),
+        rec(Some("b"), "both.example"),
+        rec(None, "node.example"),
+    ]
+    .concat();
+    std::fs::write(&obs, body).unwrap();
+    let out = run(&["suggest", obs.to_str().unwrap()], None);
+    let policy: toml::Table = text(&out.stdout).parse().unwrap();
+    let rules: Vec<(Vec<String>, Vec<String>)> = policy["allow"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let list = |k: &str| r[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+            (list("hosts"), list("clients"))
+        })
+        .collect();
+    assert!(rules.contains(&(vec!["a.shared.example".into()], vec!["a".into()])), "{rules:?}");
+    assert!(rules.contains(&(vec!["b.shared.example".into()], vec!["b".into()])), "{rules:?}");
+    assert!(
+        rules.contains(&(vec!["both.example".into()], vec!["a".into(), "b".into()])),
+        "{rules:?}"
+    );
+    assert_eq!(rules.len(), 3, "node.example (no client) is not proposed: {rules:?}");
+    assert!(
+        text(&out.stderr).contains("seen from sources no client name accounts for"),
+        "{}",
+        text(&out.stderr)
+    );
+}

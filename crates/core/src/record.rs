@@ -97,6 +97,13 @@ pub struct Overflow {
     pub at: String,
 }
 
+impl Overflow {
+    /// `overflow` destinations (or flows) lost, as of `at` (RFC 3339).
+    pub fn new(overflow: u64, at: impl Into<String>) -> Overflow {
+        Overflow { overflow, at: at.into() }
+    }
+}
+
 /// One line of an observation file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

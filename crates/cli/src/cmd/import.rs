@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use egress_policy_cli::import::{ClientFrom, ClientMap, Format, Importer, Options};
-use egress_policy_core::record::Record;
+use egress_policy_core::record::{Overflow, Record};
 
 use super::{Fatal, Status, status};
 use crate::out::Out;
@@ -61,6 +61,9 @@ pub(crate) struct Args {
     files: Vec<PathBuf>,
 }
 
+/// The most a gzip file may inflate to (a small file must not exhaust memory).
+const MAX_INFLATED: u64 = 4 << 30;
+
 /// A file's text: `-` is standard input; gzip (by its magic bytes) is inflated.
 fn read_text(path: &Path) -> Result<String, Fatal> {
     let name = path.display().to_string();
@@ -74,8 +77,15 @@ fn read_text(path: &Path) -> Result<String, Fatal> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut inflated = Vec::new();
         flate2::read::MultiGzDecoder::new(&bytes[..])
+            .take(MAX_INFLATED + 1)
             .read_to_end(&mut inflated)
             .map_err(|e| Fatal(format!("{name}: gzip: {e}")))?;
+        if inflated.len() as u64 > MAX_INFLATED {
+            return Err(Fatal(format!(
+                "{name}: inflates to more than {} GiB: split it, or give it uncompressed",
+                MAX_INFLATED >> 30
+            )));
+        }
         bytes = inflated;
     }
     String::from_utf8(bytes).map_err(|e| Fatal(format!("{name}: not UTF-8 text ({e})")))
@@ -104,7 +114,7 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
     let mut importer = Importer::new();
     for path in &args.dns_log {
         importer
-            .read_dns_log(&path.display().to_string(), &read_text(path)?)
+            .read_dns_log(&path.display().to_string(), &read_text(path)?, &opts)
             .map_err(Fatal)?;
     }
     for path in &args.files {
@@ -113,7 +123,16 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
             .map_err(Fatal)?;
     }
     let records = importer.observations(format);
-    let text: String = records.iter().map(|o| Record::Observation(o.clone()).to_json() + "\n").collect();
+    let mut text: String = records.iter().map(|o| Record::Observation(o.clone()).to_json() + "\n").collect();
+    if importer.stats.lost > 0 {
+        // The capture is incomplete: say so where `suggest` will read it.
+        let at = importer
+            .stats
+            .lost_at
+            .clone()
+            .unwrap_or_else(|| egress_policy_core::time::format_rfc3339(std::time::SystemTime::now()));
+        text += &(Record::Overflow(Overflow::new(importer.stats.lost, at)).to_json() + "\n");
+    }
     match &args.output {
         Some(path) => std::fs::write(path, &text).map_err(|e| Fatal(format!("{}: {e}", path.display())))?,
         None => {
@@ -123,6 +142,15 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
     }
 
     let s = &importer.stats;
+    for a in opts.clients.ambiguous() {
+        eprintln!("egress-policy import: --clients: {a}: left out of the map");
+    }
+    if s.lost > 0 {
+        eprintln!(
+            "egress-policy import: the capture lost {} events (written as an overflow record)",
+            s.lost
+        );
+    }
     eprintln!(
         "egress-policy import: {} records from {} flows in {} lines ({} other lines, {} not egress, {} not TCP/UDP, {} from unmapped sources, {} to addresses several names share)",
         records.len(),

@@ -24,6 +24,9 @@ pub(crate) struct Args {
     /// With --observations: a cluster-internal network (repeatable).
     #[arg(long, value_name = "CIDR")]
     internal: Vec<ipnet::IpNet>,
+    /// With --observations: known provider ranges, `CIDR,PROVIDER` lines (as `suggest --ranges`).
+    #[arg(long, value_name = "FILE")]
+    ranges: Option<PathBuf>,
     /// With --observations: the least horizon, in days, for a client to be ready.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     min_days: u32,
@@ -41,8 +44,16 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
             .collect::<Result<Vec<_>, _>>()
             .map_err(super::Fatal)?;
         let every: Vec<_> = periods.iter().flat_map(|p| &p.observations).collect();
+        let ranges = match &args.ranges {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| super::Fatal(format!("{}: {e}", path.display())))?;
+                egress_policy_cli::rollout::parse_ranges(&path.display().to_string(), &text).map_err(super::Fatal)?
+            }
+            None => Vec::new(),
+        };
         let opts = egress_policy_cli::rollout::Options {
             internal: args.internal,
+            ranges,
             min_days: args.min_days,
             ..Default::default()
         };

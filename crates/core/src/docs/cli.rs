@@ -87,12 +87,16 @@
 //! proposals are flagged, and fail `validate` until their rules are reviewed.
 //!
 //! With client names in the observations (a `Recorder` per named client, or
-//! `import`), a rule that only some clients used gets `clients = [...]`, and
-//! every client gets a plan (standard error, or `--json`):
+//! `import`), every rule names the clients that used it (`clients = [...]`;
+//! names are grouped under a wildcard only with names the same clients used),
+//! traffic no client name accounts for is not proposed (reported), and every
+//! client gets a plan (standard error, or `--json`):
 //!
 //! - its destinations split into cluster-internal (inside an `--internal`
 //!   CIDR, a `*.cluster.local` or `*.svc` name, or a name answering only
-//!   internal addresses), DNS (port 53) and external;
+//!   internal addresses), DNS (port 53 to the cluster's resolver: an internal
+//!   or special-purpose address; a public address on port 53 is external) and
+//!   external;
 //! - a **tier**: A (at most `--tier-a-max` 2 destinations), B (at most
 //!   `--tier-b-external` 3 external and `--tier-b-internal` 5 internal), C
 //!   (more), D (broad: more than `--tier-d-external` 20 external, or mostly
@@ -101,14 +105,16 @@
 //! - the **horizon** (first to last seen) and the destination set compared
 //!   day by day: `stable since DATE`, or `N new destination(s) on DATE`;
 //! - **ready** only with a horizon of at least `--min-days` (7), tier A–C, no
-//!   IP-only external destination left to investigate, and no new destination
-//!   on the latest day;
+//!   IP-only external destination left to investigate, no new destination on
+//!   the latest day nor within a day of the last traffic, and every record
+//!   dated;
 //! - the **rollout order**: every ready tier A client in the first wave, then
 //!   ready tier B, then C clients in waves of `--batch` (3).
 //!
-//! IP-only destinations inside a `--ranges` entry (`CIDR,PROVIDER` lines) are
-//! proposed as that range; others stay single addresses, never a wider CIDR,
-//! and count as needing investigation. Imported DNS flows (port 53) are not
+//! IP-only destinations inside a `--ranges` entry (`CIDR,PROVIDER` lines; no
+//! host bits, at most /8 for IPv4 and /16 for IPv6) are proposed as that
+//! range; others stay single addresses, never a wider CIDR, and count as
+//! needing investigation. Imported DNS flows (port 53) are not
 //! proposed: lookups are the resolver's, and exports allow DNS to it.
 //! `report --observations` prints the same plan for observation files.
 //!
@@ -120,9 +126,12 @@
 //!
 //! - `kernel-log`: netfilter log lines as Calico's `Log` action writes them
 //!   (`calico-packet: IN=… OUT=… SRC=… DST=… PROTO=… SPT=… DPT=…`, the default
-//!   `--prefix calico-packet`), plain or after a journald (`journalctl -o
-//!   short-iso`, RFC 3339) or syslog (`Nov 20 10:00:00`, year from `--year`)
-//!   time stamp;
+//!   `--prefix calico-packet`) in the kernel log, after a journald
+//!   (`journalctl -o short-iso`, RFC 3339) or syslog (`Nov 20 10:00:00`, in
+//!   UTC, year from `--year`, the year advancing when the stamps cross New
+//!   Year) time stamp and the `HOST kernel:` tag, so another program's log line
+//!   cannot pose as a flow. A field given twice, a stamp more than a day in the
+//!   future, a line without a time stamp: bad lines;
 //! - `nftables-log`: the same line format from nftables `log prefix` or
 //!   iptables `LOG`; every line with `SRC=` and `DST=` unless `--prefix`
 //!   narrows it. Lines of the nftables export's observe mode (`egress-policy
@@ -133,11 +142,21 @@
 //!
 //! Clients: `--clients` maps source addresses to names — CSV
 //! `ADDRESS_OR_CIDR,NAME`, a JSON object, or `kubectl get pods -A -o wide`
-//! output (namespace, or `namespace.workload` with `--client-from workload`);
-//! longest prefix wins, and a flow *into* a mapped address is ingress, not
-//! counted. Without `--clients`, Hubble flows are named by their source pod's
-//! namespace or workload. `--dns-log` reads resolver answers (dnsmasq
-//! `log-queries` `reply NAME is ADDRESS` lines, or `NAME,ADDRESS`).
+//! output (namespace, or `namespace.workload` with `--client-from workload`;
+//! only `Running` pods, since finished pods' addresses are reused). Longest
+//! prefix wins; an address given for several clients (host-network pods share
+//! their node's) is left out and reported; a flow *into* a mapped address is
+//! ingress, not counted. Without `--clients`, Hubble flows are named by their
+//! source pod's namespace or workload.
+//!
+//! Names: a DNS answer names an address **only for the client that asked**
+//! (Hubble: the DNS response's destination pod; dnsmasq `log-queries`: the
+//! `query[…] NAME from IP` the `reply NAME is ADDRESS` answers, and the name
+//! queried for a CNAME chain), so one workload's lookups cannot rename
+//! another's traffic; `NAME,ADDRESS` lines in a `--dns-log` name the address
+//! for every client. A flow's own `destination_names` (Hubble) name that flow.
+//! Every name must be a canonical DNS name — no `*`, no address, no control
+//! character — or the line is bad.
 //!
 //! Each record is one (client, destination, UTC day): scheme `tcp` or `udp`,
 //! the port, and the host: the name when exactly one name is known for the
@@ -148,7 +167,10 @@
 //! would-be one). Files may be `-` (standard input) or gzip. Lines that should
 //! be flows but cannot be read are listed on standard error with their file
 //! and line, with counts of what else was skipped; a file with no flow is an
-//! error (exit 2).
+//! error (exit 2) that lists them. Hubble `lost_events` become an overflow
+//! record (the capture is incomplete). A gzip file may inflate to at most 4
+//! GiB. Give the files in time order (syslog stamps take their year from the
+//! order).
 //!
 //! # `test`
 //!

@@ -3,7 +3,8 @@
 //! way `opa test` and conftest run policy-as-code tests).
 //!
 //! A tests file is TOML, read with the same conventions as a policy file
-//! (unknown keys are errors, every error names its line):
+//! (unknown keys are errors; syntax errors name the line, other errors the
+//! case and the field):
 //!
 //! ```toml
 //! # Decide as of this instant (RFC 3339 UTC or a date); absent: now.
@@ -39,9 +40,10 @@
 //! reason = "rule_expired"
 //! ```
 //!
-//! `resolve` lists every address the case's host resolves to, and the case's
-//! decision is then the connect-time one ([`Policy::admit_decided`]): allowed
-//! only when an admitted address remains. `rule = ""` expects that no rule is
+//! `resolve` lists every address the case's host name resolves to, and the
+//! case's decision is then the connect-time one ([`Policy::admit_decided`]):
+//! allowed only when an admitted address remains. `resolve` on a case whose
+//! host is an address fails the case (an address is not looked up). `rule = ""` expects that no rule is
 //! named by the decision.
 
 use std::fmt;
@@ -80,6 +82,7 @@ struct RawCase {
 
 /// The verdict a case expects, as `check` prints verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Expected {
     /// The destination is allowed.
     Allow,
@@ -141,6 +144,7 @@ pub struct Case {
 /// A tests file that cannot be read: the message names the file, the case and
 /// the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CasesError(pub String);
 
 impl fmt::Display for CasesError {
@@ -245,6 +249,7 @@ pub fn parse(origin: &str, text: &str, default_now: SystemTime) -> Result<Vec<Ca
 
 /// A case and the decision the policy made on it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Outcome {
     /// The case.
     pub case: Case,
@@ -286,6 +291,9 @@ pub fn run(policy: &Policy, cases: Vec<Case>) -> Vec<Outcome> {
                 decision = policy.admit_decided(decision, &case.resolve, &cx).decision().clone();
             }
             let mut mismatches = Vec::new();
+            if !case.resolve.is_empty() && decision.destination().is_some_and(|d| d.host().as_name().is_none()) {
+                mismatches.push("resolve: the host is an address, which is never looked up; drop `resolve`".to_string());
+            }
             let got = Expected::of(&decision);
             if got != case.verdict {
                 mismatches.push(format!("verdict: expected {}, got {}", case.verdict.as_str(), got.as_str()));

@@ -60,6 +60,7 @@ impl Format {
 
 /// How Hubble flows name their client (without `--clients`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ClientFrom {
     /// The source pod's namespace.
     #[default]
@@ -175,9 +176,8 @@ impl ClientMap {
                 let Some((addr, client)) = line.split_once(',') else {
                     return Err(format!("{at}: write ADDRESS_OR_CIDR,NAME"));
                 };
-                let header = std::mem::replace(&mut first, false);
-                if header && addr.trim().parse::<IpNet>().is_err() && addr.trim().parse::<IpAddr>().is_err() {
-                    continue; // a header
+                if std::mem::replace(&mut first, false) && crate::is_csv_header(line) {
+                    continue;
                 }
                 nets.push((net(addr, &at)?, name(client, &at)?));
             }
@@ -240,102 +240,122 @@ pub fn canonical_name(raw: &str) -> Option<String> {
 
 /// Names the resolver answered with, by the client that asked and the
 /// address. An answer names an address only for the client whose lookup it
-/// answered, so one workload's lookups can never rename another's traffic.
-/// Answers given without a client (`NAME,ADDRESS` lines the user curated)
-/// name the address for every client.
+/// answered, so one workload's lookups can never rename another's traffic: an
+/// answer whose asker no client map entry or label names only names traffic
+/// that has no client either. Curated `NAME,ADDRESS` lines name the address
+/// for every client.
 #[derive(Debug, Clone, Default)]
 pub struct DnsMap {
     names: HashMap<(Option<String>, IpAddr), BTreeSet<String>>,
+    curated: HashMap<IpAddr, BTreeSet<String>>,
 }
 
 impl DnsMap {
-    /// Records that `name` answered `addr` for `client` (`None`: any client).
-    /// `false` when `name` is not a DNS name.
+    /// Records that `name` answered `addr` for `client` (`None`: traffic
+    /// without a client). `false` when `name` is not a DNS name.
     pub fn insert(&mut self, client: Option<&str>, name: &str, addr: IpAddr) -> bool {
         let Some(name) = canonical_name(name) else { return false };
         self.names.entry((client.map(str::to_string), addr)).or_default().insert(name);
         true
     }
 
+    /// Records a curated answer, for every client. `false` when `name` is not
+    /// a DNS name.
+    pub fn insert_curated(&mut self, name: &str, addr: IpAddr) -> bool {
+        let Some(name) = canonical_name(name) else { return false };
+        self.curated.entry(addr).or_default().insert(name);
+        true
+    }
+
+    fn all_for(&self, client: Option<&str>, addr: IpAddr) -> BTreeSet<&str> {
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        names.extend(
+            self.names
+                .get(&(client.map(str::to_string), addr))
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
+        names.extend(self.curated.get(&addr).into_iter().flatten().map(String::as_str));
+        names
+    }
+
     /// The one name known for `addr` as `client` saw it (its own answers and
     /// the curated ones); `None` when none or several are (a shared address
     /// cannot say which name a connection was for).
     pub fn name_of(&self, client: Option<&str>, addr: IpAddr) -> Option<&str> {
-        let mut names = BTreeSet::new();
-        for key in [(client.map(str::to_string), addr), (None, addr)] {
-            names.extend(self.names.get(&key).into_iter().flatten().map(String::as_str));
-        }
+        let names = self.all_for(client, addr);
         if names.len() == 1 { names.into_iter().next() } else { None }
     }
 
     fn known(&self, client: Option<&str>, addr: IpAddr) -> usize {
-        let mut names = BTreeSet::new();
-        for key in [(client.map(str::to_string), addr), (None, addr)] {
-            names.extend(self.names.get(&key).into_iter().flatten());
-        }
-        names.len()
+        self.all_for(client, addr).len()
     }
 
-    /// Reads resolver answers: dnsmasq `log-queries` lines, or `NAME,ADDR`
-    /// lines. A dnsmasq `reply NAME is ADDR` belongs to the client of the
-    /// `query[...] NAME from IP` it answers (through `clients`; the most
-    /// recent query for a CNAME chain's later names), and names the address
-    /// after the name queried, the name the client asked its library for.
-    /// Returns the answers read and the lines that looked like answers but
-    /// were not.
+    /// Reads resolver answers: dnsmasq `log-queries` lines, or curated
+    /// `NAME,ADDR` lines. A dnsmasq `reply NAME is ADDR` belongs to the client
+    /// of the `query[...] NAME from IP` it answers (through `clients`), and a
+    /// CNAME chain's answers (`reply NAME is <CNAME>` then the target's
+    /// replies, with no other query in between) belong to the chain's query and
+    /// name the address after the name queried — the name the client asked its
+    /// library for. Returns the answers read and the lines that looked like
+    /// answers but were not.
     pub fn read(&mut self, origin: &str, text: &str, clients: &ClientMap) -> (usize, Vec<String>) {
         let (mut read, mut bad) = (0, Vec::new());
         let mut first_csv = true;
-        // name queried → (querier's client, the name queried); the latest query.
+        // name queried → the querier's client.
         let mut asked: HashMap<String, Option<String>> = HashMap::new();
-        let mut last_query: Option<(Option<String>, String)> = None;
+        // The chain being answered: (client, name queried).
+        let mut chain: Option<(Option<String>, String)> = None;
         for (i, line) in text.lines().enumerate() {
             let at = format!("{origin}:{}", i + 1);
             if let Some(rest) = line.split(" query[").nth(1) {
                 let mut words = rest.split_whitespace().skip(1);
                 if let (Some(name), Some("from"), Some(ip)) = (words.next(), words.next(), words.next()) {
                     let client = ip.parse::<IpAddr>().ok().and_then(|ip| clients.lookup(ip)).map(str::to_string);
-                    let name = name.trim_end_matches('.').to_ascii_lowercase();
-                    asked.insert(name.clone(), client.clone());
-                    last_query = Some((client, name));
+                    asked.insert(name.trim_end_matches('.').to_ascii_lowercase(), client);
                 }
+                chain = None;
             } else if let Some(rest) = line.split(" reply ").nth(1) {
                 let mut words = rest.split_whitespace();
-                match (words.next(), words.next(), words.next()) {
-                    // `is <CNAME>`, `is NXDOMAIN`, `is NODATA`: not an address.
-                    (Some(name), Some("is"), Some(addr)) => {
-                        let Ok(ip) = addr.parse::<IpAddr>() else { continue };
-                        if canonical_name(name).is_none() {
-                            bad.push(format!("{at}: `{}` is not a DNS name", name.escape_debug()));
-                            continue;
-                        }
-                        let key = name.trim_end_matches('.').to_ascii_lowercase();
-                        let (client, queried) = match (asked.get(&key), &last_query) {
-                            (Some(c), _) => (c.clone(), key.clone()),
-                            (None, Some((c, q))) => (c.clone(), q.clone()), // a CNAME chain's target
-                            (None, None) => (None, key.clone()),
-                        };
-                        if self.insert(client.as_deref(), &queried, ip) {
-                            read += 1;
-                        } else {
-                            bad.push(format!("{at}: `{}` is not a DNS name", name.escape_debug()));
-                        }
-                    }
-                    _ => bad.push(format!("{at}: a dnsmasq reply without `NAME is ADDRESS`")),
+                let (Some(name), Some("is"), Some(addr)) = (words.next(), words.next(), words.next()) else {
+                    bad.push(format!("{at}: a dnsmasq reply without `NAME is ADDRESS`"));
+                    continue;
+                };
+                if canonical_name(name).is_none() {
+                    bad.push(format!("{at}: `{}` is not a DNS name", name.escape_debug()));
+                    chain = None;
+                    continue;
+                }
+                let key = name.trim_end_matches('.').to_ascii_lowercase();
+                let owner = match asked.get(&key) {
+                    Some(c) => Some((c.clone(), key.clone())),
+                    None => chain.clone(),
+                };
+                let Ok(ip) = addr.parse::<IpAddr>() else {
+                    // `is <CNAME>` continues the chain; NXDOMAIN and NODATA end it.
+                    chain = if addr == "<CNAME>" { owner } else { None };
+                    continue;
+                };
+                chain = owner.clone();
+                // An answer no query accounts for names only traffic without a client.
+                let (client, queried) = owner.unwrap_or((None, key));
+                if self.insert(client.as_deref(), &queried, ip) {
+                    read += 1;
                 }
             } else if let Some((name, addr)) = line.trim().split_once(',')
                 && !line.trim_start().starts_with('#')
             {
-                let header = std::mem::replace(&mut first_csv, false);
+                let header = std::mem::replace(&mut first_csv, false) && crate::is_csv_header(line);
                 match addr.trim().parse::<IpAddr>() {
                     Ok(ip) => {
-                        if self.insert(None, name, ip) {
+                        if self.insert_curated(name, ip) {
                             read += 1;
                         } else {
                             bad.push(format!("{at}: `{}` is not a DNS name", name.trim().escape_debug()));
                         }
                     }
-                    Err(_) if header => {} // a header
+                    Err(_) if header => {}
                     Err(_) => bad.push(format!("{at}: `{}` is not an address", addr.trim().escape_debug())),
                 }
             }
@@ -376,6 +396,7 @@ impl Options {
 
 /// What reading found besides flows.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Stats {
     /// Lines read.
     pub lines: usize,

@@ -1,7 +1,10 @@
 //! The library behind the `egress-policy` command: `lint` (policy-as-code
-//! findings), `suggest` (observed traffic to a reviewed allowlist), `diff` (what
-//! a policy change makes reachable) and `report` (access reviews), so services,
-//! CI tools and examples can run the same logic in-process.
+//! findings), `suggest` (observed traffic to a reviewed allowlist) with
+//! `rollout` (per-client tiers and readiness), `import` (flow logs to
+//! observations), `export` (network-layer fences), `cases` (policy tests),
+//! `diff` (what a policy change makes reachable) and `report` (access
+//! reviews), so services, CI tools and examples can run the same logic
+//! in-process.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +17,13 @@ pub mod report;
 pub mod rollout;
 pub mod rules;
 pub mod suggest;
+
+/// Whether the first data line of a CSV file is a header: it holds no digit,
+/// so no address, CIDR or port can be taken for one (a mistyped first entry is
+/// an error, not a skipped header).
+pub(crate) fn is_csv_header(line: &str) -> bool {
+    !line.bytes().any(|b| b.is_ascii_digit())
+}
 
 /// The input URL as the commands echo it, with userinfo, query and fragment
 /// removed (they hold passwords and tokens):

@@ -60,7 +60,7 @@ enum Command {
     /// fails, 2 usage, policy or tests-file error.
     Test(cmd::test::Args),
     /// Export the policy as a network-layer fence (Kubernetes NetworkPolicy,
-    /// nftables). What the target cannot express is reported on standard error;
+    /// nftables, CiliumNetworkPolicy, Calico NetworkPolicy). What the target cannot express is reported on standard error;
     /// with --strict that is a failure (exit 1). Exit 2 for usage or policy errors.
     Export(cmd::export::Args),
     /// Turn flow logs (Calico kernel-log lines, Hubble JSON, nftables log lines)

@@ -8,8 +8,9 @@
 //!
 //! - **A**: at most 2 destinations in all (cluster DNS and a database, say).
 //! - **B**: at most 3 external and 5 internal destinations.
-//! - **C**: more, but every external destination has a name, or an address
-//!   inside a provider range given with `--ranges`.
+//! - **C**: more than B allows, without being broad. A client whose IP-only
+//!   external destinations are not covered by `--ranges` is not ready until
+//!   they are investigated.
 //! - **D**: broad — more external destinations than `d_external`, or mostly
 //!   IP-only externals no range covers (more than half of them, and more than
 //!   `b_external`). Named tier D clients get no rules: keep them in observe.
@@ -34,6 +35,7 @@ use ipnet::IpNet;
 
 /// Tier thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Thresholds {
     /// Tier A: at most this many destinations in all.
     pub a_total: usize,
@@ -58,6 +60,7 @@ impl Default for Thresholds {
 
 /// What the plan is computed with.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// Cluster-internal networks (service and pod CIDRs, `--internal`).
     pub internal: Vec<IpNet>,
@@ -85,12 +88,13 @@ impl Default for Options {
 
 /// A rollout tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[non_exhaustive]
 pub enum Tier {
     /// At most two destinations.
     A,
     /// Few external and internal destinations.
     B,
-    /// More, all nameable or covered by provider ranges.
+    /// More than B allows, not broad.
     C,
     /// Broad: keep in observe.
     D,
@@ -98,6 +102,7 @@ pub enum Tier {
 
 /// One day's change in a client's destination set.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct DayChange {
     /// The UTC day, `YYYY-MM-DD`.
     pub day: String,
@@ -107,6 +112,7 @@ pub struct DayChange {
 
 /// One client's analysis.
 #[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
 pub struct Client {
     /// The client's name; `None` for traffic without one.
     pub client: Option<String>,
@@ -138,6 +144,7 @@ pub struct Client {
 
 /// The plan: every client, and the order to enforce the ready ones in.
 #[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
 pub struct Plan {
     /// Per client, sorted by name (unnamed last).
     pub clients: Vec<Client>,
@@ -157,6 +164,12 @@ fn target(o: &Observation) -> String {
     format!("{}://{}:{}", o.scheme, o.host, o.port)
 }
 
+/// Reads a `--ranges` file (see [`parse_ranges`]).
+pub fn read_ranges(path: &std::path::Path) -> Result<Vec<(IpNet, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_ranges(&path.display().to_string(), &text)
+}
+
 /// Reads a `--ranges` file: `CIDR,provider` lines (`#` comments, a header allowed).
 pub fn parse_ranges(origin: &str, text: &str) -> Result<Vec<(IpNet, String)>, String> {
     let mut out = Vec::new();
@@ -169,7 +182,7 @@ pub fn parse_ranges(origin: &str, text: &str) -> Result<Vec<(IpNet, String)>, St
         let Some((cidr, name)) = line.split_once(',') else {
             return Err(format!("{origin}:{}: write CIDR,PROVIDER", i + 1));
         };
-        let header = std::mem::replace(&mut first, false);
+        let header = std::mem::replace(&mut first, false) && crate::is_csv_header(line);
         match cidr.trim().parse::<IpNet>() {
             Ok(net) if net.network() != net.addr() => {
                 return Err(format!("{origin}:{}: `{net}` has host bits set: write {}", i + 1, net.trunc()));
@@ -260,10 +273,7 @@ fn client(name: Option<String>, obs: &[&Observation], opts: &Options) -> Client 
     let (mut first, mut last): (Option<SystemTime>, Option<SystemTime>) = (None, None);
     for o in obs {
         let t = target(o);
-        let resolver = o.port == 53
-            && (opts.is_internal(o)
-                || o.host.parse::<IpAddr>().is_ok_and(|ip| !egress_policy_core::addr::is_public(ip))
-                || (!o.resolved.is_empty() && o.resolved.iter().all(|ip| !egress_policy_core::addr::is_public(*ip))));
+        let resolver = crate::suggest::is_resolver_record(o, &opts.internal);
         if resolver {
             dns.insert(t.clone());
         } else if opts.is_internal(o) {

@@ -156,18 +156,9 @@ fn host_of(raw: &str) -> Option<Host> {
     }
 }
 
-/// Text from a record, safe in a comment line of the generated policy:
-/// control characters (a newline above all) shown escaped.
+/// Text from a record, safe in a comment line of the generated policy.
 fn shown(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::export::comment_text(s)
 }
 
 /// Whether a port-53 destination is the cluster's resolver (internal or
@@ -179,8 +170,13 @@ pub(crate) fn is_resolver(port: u16, host: &Host, resolved: &[IpAddr], internal:
     port == 53
         && match host {
             Host::Ip(ip) => inside(ip),
-            Host::Name(n) => n.ends_with(".cluster.local") || (!resolved.is_empty() && resolved.iter().all(inside)),
+            Host::Name(n) => n.ends_with(".cluster.local") || n.ends_with(".svc") || (!resolved.is_empty() && resolved.iter().all(inside)),
         }
+}
+
+/// [`is_resolver`] for an observation record.
+pub(crate) fn is_resolver_record(o: &Observation, internal: &[ipnet::IpNet]) -> bool {
+    host_of(&o.host).is_some_and(|h| is_resolver(o.port, &h, &o.resolved, internal))
 }
 
 fn rule_id(base: &str, taken: &mut BTreeSet<String>) -> String {
@@ -241,8 +237,8 @@ fn write_rules(
         }
         // Named clients: a rule names the clients that used it (only some of
         // them, or all, since clients not yet observed must not inherit it).
-        let named = all_clients.iter().any(Option::is_some);
-        if !group.clients.contains(&None) && (named || &group.clients != all_clients) {
+        // Traffic without a client name is never proposed then.
+        if all_clients.iter().any(Option::is_some) {
             let _ = writeln!(out, "clients = {}", list(group.clients.iter().flatten().cloned()));
         }
         if hosts_or_cidrs.0 == "cidrs"

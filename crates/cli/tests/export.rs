@@ -247,22 +247,18 @@ fn except_is_valid(cidr: &str, except: &[String], what: &str) {
 fn hostile_inputs_stay_inert() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("hostile.toml");
-    let long_id = format!("a{}", "b".repeat(200));
-    std::fs::write(
-        &policy,
+    let reason = "x\\n\\t\\tip daddr 0.0.0.0/0 accept\\nflush ruleset\\n  - action: Allow";
+    let hostile = |enforcement: &str, reason: &str| {
         format!(
-            "version = 1\nenforcement = \"observe\"\n\
-             [[allow]]\nid = \"{long_id}\"\ncidrs = [\"192.0.2.0/24\"]\n\
-             [[deny]]\nid = \"d\"\ncidrs = [\"192.0.2.7/32\"]\n\
-             reason = \"x\\n\\t\\tip daddr 0.0.0.0/0 accept\\nflush ruleset\\n  - action: Allow\"\n"
-        ),
-    )
-    .unwrap();
+            "version = 1\nenforcement = \"{enforcement}\"\n\
+             [[allow]]\nid = \"api\"\ncidrs = [\"192.0.2.0/24\"]\n\
+             [[deny]]\nid = \"d\"\ncidrs = [\"192.0.2.7/32\"]\nreason = \"{reason}\"\n"
+        )
+    };
+    std::fs::write(&policy, hostile("enforce", reason)).unwrap();
     // The same policy with a plain reason: the hostile one must give as many lines.
     let plain = dir.path().join("plain.toml");
-    let text = std::fs::read_to_string(&policy).unwrap();
-    let start = text.find("reason = ").unwrap();
-    std::fs::write(&plain, format!("{}reason = \"plain\"\n", &text[..start])).unwrap();
+    std::fs::write(&plain, hostile("enforce", "plain")).unwrap();
     for format in ["nftables", "kubernetes", "cilium", "calico"] {
         let out = export(policy.to_str().unwrap(), format, &[], &[]);
         assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
@@ -273,19 +269,37 @@ fn hostile_inputs_stay_inert() {
             reference.lines().count(),
             "{format}: the reason added lines:\n{text}"
         );
-        for line in text
+        let carrying: Vec<&str> = text
             .lines()
             .filter(|l| l.contains("flush ruleset") || l.contains("0.0.0.0/0 accept"))
-        {
+            .collect();
+        for line in &carrying {
             assert!(line.trim_start().starts_with('#'), "{format}: injected line {line:?}");
         }
-        if format == "nftables" {
-            for line in text.lines().filter(|l| l.contains("log prefix")) {
-                let prefix = line.split('"').nth(1).unwrap();
-                assert!(prefix.len() < 128, "{prefix}");
-            }
+        // Kubernetes has no deny rules to comment on; the others show the reason, inert.
+        if format != "kubernetes" {
+            assert!(
+                carrying.iter().any(|l| l.contains("flush ruleset")),
+                "{format}: the reason is not shown:\n{text}"
+            );
         }
     }
+    // Observe: a deny rule with a long id still gives a log prefix nft accepts (< 128 bytes).
+    let long_id = format!("a{}", "b".repeat(200));
+    let observe = dir.path().join("observe.toml");
+    std::fs::write(
+        &observe,
+        hostile("observe", "plain").replace("id = \"d\"", &format!("id = \"{long_id}\"")),
+    )
+    .unwrap();
+    let text = String::from_utf8(export(observe.to_str().unwrap(), "nftables", &[], &[]).stdout).unwrap();
+    let prefixes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("log prefix"))
+        .map(|l| l.split('"').nth(1).unwrap())
+        .collect();
+    assert!(prefixes.iter().any(|p| p.contains("rule=abbb")), "{text}");
+    assert!(prefixes.iter().all(|p| p.len() < 128), "{prefixes:?}");
     // A --client that is not a client name is refused before anything is written.
     let out = export(policy.to_str().unwrap(), "nftables", &["--client", "x\ntable inet evil { }"], &[]);
     assert_eq!(out.status.code(), Some(2));

@@ -404,6 +404,25 @@ fn hostile_and_messy_inputs() {
     );
     assert!(text(&out.stdout).contains(r#""client":"billing""#));
 
+    // A lookup from an address no client owns (host-network pods share the
+    // node's) names nothing for the clients: billing's traffic keeps its name.
+    let dir = tempfile::tempdir().unwrap();
+    let dns = dir.path().join("dns.log");
+    let mut log = std::fs::read_to_string(root().join("testdata/flows/dnsmasq.log")).unwrap();
+    log += "Nov 12 09:00:00 dnsmasq[812]: query[A] cdn.attacker.example from 192.168.10.11\n\
+            Nov 12 09:00:00 dnsmasq[812]: reply cdn.attacker.example is 93.184.216.34\n";
+    std::fs::write(&dns, log).unwrap();
+    let dns = dns.to_str().unwrap().to_string();
+    args[8] = &dns;
+    let records = text(&run(&args, None).stdout);
+    assert!(!records.contains("cdn.attacker.example"), "{records}");
+    assert_eq!(
+        records
+            .matches(r#""host":"api.payments.example","port":443,"client":"billing""#)
+            .count(),
+        9
+    );
+
     // Syslog across New Year, and a stamp in the future.
     let log = "Dec 31 23:50:00 node kernel: calico-packet: IN=cali1 OUT=eth0 SRC=10.244.1.5 DST=93.184.216.34 PROTO=TCP SPT=1 DPT=443\n\
                Jan  1 00:10:00 node kernel: calico-packet: IN=cali1 OUT=eth0 SRC=10.244.1.5 DST=93.184.216.34 PROTO=TCP SPT=2 DPT=443\n";
@@ -425,6 +444,13 @@ fn hostile_and_messy_inputs() {
     let out = run(&["import", "--format", "hubble", "testdata/flows/hubble.jsonl"], None);
     let records = text(&out.stdout);
     assert!(!records.contains("cdn.attacker.example"), "{records}");
+    assert_eq!(
+        records
+            .matches(r#""host":"api.shipping.example","port":443,"client":"shop""#)
+            .count(),
+        9,
+        "{records}"
+    );
     assert!(text(&out.stderr).contains(r#"hubble.jsonl:102: destination_names "*.github.example" is not a DNS name"#));
     assert!(records.ends_with("{\"overflow\":3,\"at\":\"2026-11-27T09:00:00Z\"}\n"), "{records}");
 

@@ -170,6 +170,7 @@ fn bad_tests_files_are_usage_errors_naming_case_and_field() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{body}: {stderr}");
         assert!(stderr.contains(want), "{body}: {stderr}");
+        assert!(stderr.contains(&format!("{}:", tests.display())), "the file is named: {stderr}");
     }
     let out = run(&["test", policy.to_str().unwrap(), "/nonexistent/t.toml"]);
     assert_eq!(out.status.code(), Some(2));

@@ -279,9 +279,12 @@ pub fn special_purpose(ip: IpAddr) -> Option<SpecialRange> {
 /// embedding, and the whole IPv4-mapped, -translated and -compatible `/96`s.
 /// Teredo (`2001::/32`) and the local NAT64 prefix are inside IPv6 blocks.
 ///
-/// Every address in these networks is not public; every address outside them
-/// is public except ISATAP addresses (interface identifier `0:5efe:a.b.c.d`
-/// under any prefix), which no prefix can describe. Sorted, IPv4 first.
+/// Every address in these networks is not public, except inside the whole
+/// IPv4-mapped, -translated and -compatible `/96`s, listed entire (their
+/// public forms too) since no such address is a destination on the wire.
+/// Every address outside them is public except ISATAP addresses (interface
+/// identifier `0:5efe:a.b.c.d` under any prefix), which no prefix can
+/// describe. Sorted and aggregated, IPv4 first.
 ///
 /// ```
 /// use egress_policy_core::addr::special_purpose_networks;

@@ -305,9 +305,12 @@ impl fmt::Display for Decision {
 /// A [`Decision`] borrowed from the policy that made it and the destination it
 /// was made on: what the hot path reads.
 ///
-/// Making one writes no memory shared with other threads: no reference count of
-/// the rule or of the destination's host is touched, so decisions on many cores
-/// do not contend (see [`SharedPolicy::with_decision`](crate::SharedPolicy::with_decision)).
+/// Making one touches no reference count (of the rule, or of the
+/// destination's host), so decisions on many cores do not contend on them (see
+/// [`SharedPolicy::with_decision`](crate::SharedPolicy::with_decision)). Two
+/// things still write shared memory when installed: a metrics recorder (the
+/// decision counters) and a [`Recorder`](crate::Recorder) (a mutex and a copy
+/// of the destination per decision).
 /// [`DecisionRef::to_decision`] makes the owned [`Decision`] when one must be
 /// kept or returned.
 ///

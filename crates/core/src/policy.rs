@@ -339,8 +339,9 @@ impl Policy {
     }
 
     /// [`Policy::decide_with`] without making an owned decision: the result
-    /// borrows the policy and the destination, and making it writes no memory
-    /// other threads read. Emits the same audit event and counts the same.
+    /// borrows the policy and the destination, so no reference count is
+    /// touched. Emits the same audit event and counts the same (with a metrics
+    /// recorder installed, counting writes the recorder's shared counters).
     pub fn judge<'a>(&'a self, dest: &'a Destination, cx: &Context<'_>) -> DecisionRef<'a> {
         let d = self.evaluate(dest, cx);
         self.emit(d);

@@ -31,7 +31,7 @@ pub struct Observation {
     /// The client's name, when it has one.
     #[serde(default)]
     pub client: Option<String>,
-    /// Decisions for this destination in the period.
+    /// Decisions for this destination in the period (imported records: flows).
     pub count: u64,
     /// The first decision in the period (RFC 3339, UTC).
     pub first_seen: String,
@@ -39,7 +39,9 @@ pub struct Observation {
     pub last_seen: String,
     /// The latest verdict: `allow` or `deny`.
     pub verdict: String,
-    /// The latest decision's [`Reason`](crate::Reason), as its string.
+    /// The latest decision's [`Reason`](crate::Reason), as its string;
+    /// imported records carry [`Observation::FLOW_SEEN`] or
+    /// [`Observation::FLOW_DROPPED`] instead.
     pub reason: String,
     /// The rule that decided, if any.
     #[serde(default)]

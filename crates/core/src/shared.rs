@@ -169,8 +169,9 @@ impl SharedPolicy {
     /// Decides on `dest` for `client` and hands the decision to `f` borrowed,
     /// without making an owned [`Decision`]: the hot-path form of
     /// [`SharedPolicy::decide`], with the same audit event, counters and
-    /// recording. Nothing it writes is shared with other threads (no reference
-    /// count of a rule or of the destination's host), so checks on many cores
+    /// recording. It touches no reference count (of a rule or of the
+    /// destination's host), so without a [`Recorder`] or a metrics recorder
+    /// installed it writes nothing other threads read and checks on many cores
     /// scale; call [`DecisionRef::to_decision`] only when the decision must be
     /// kept, for a denial's error say.
     ///

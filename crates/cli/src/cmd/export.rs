@@ -84,12 +84,43 @@ pub(crate) struct Args {
     dns_selector: String,
 }
 
+/// A Kubernetes label name segment or value: at most 63 characters,
+/// alphanumerics with `-`, `_` and `.` inside (a value may be empty).
+fn label_word(s: &str, may_be_empty: bool) -> bool {
+    if s.is_empty() {
+        return may_be_empty;
+    }
+    let b = s.as_bytes();
+    s.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
+}
+
+/// `k=v,...` with Kubernetes label syntax (`prefix/name` keys, where the
+/// prefix is a DNS subdomain), so nothing else can reach a selector
+/// (Calico selectors are expressions).
 fn labels(flag: &str, raw: &str) -> Result<Vec<(String, String)>, Fatal> {
     raw.split(',')
         .filter(|s| !s.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(Fatal(format!("{flag} `{raw}`: write key=value[,key=value...]"))),
+        .map(|pair| {
+            let bad = || {
+                Fatal(format!(
+                    "{flag} `{}`: write key=value[,key=value...] with Kubernetes label keys and values",
+                    raw.escape_debug()
+                ))
+            };
+            let (k, v) = pair.split_once('=').ok_or_else(bad)?;
+            let (prefix, name) = match k.rsplit_once('/') {
+                Some((p, n)) => (Some(p), n),
+                None => (None, k),
+            };
+            let prefix_ok = prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(|l| label_word(l, false) && !l.contains('_')));
+            if prefix_ok && label_word(name, false) && label_word(v, true) {
+                Ok((k.to_string(), v.to_string()))
+            } else {
+                Err(bad())
+            }
         })
         .collect()
 }
@@ -99,16 +130,13 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
     if let Some(mode) = args.mode {
         policy = policy.with_mode(mode.into());
     }
-    if let Some(c) = &args.client {
-        let mut chars = c.chars();
-        let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
-        if !valid {
-            return Err(Fatal(format!(
-                "--client `{}`: not a client name a rule can list ([a-z0-9][a-z0-9_.-]*)",
-                c.escape_debug()
-            )));
-        }
+    if let Some(c) = &args.client
+        && egress_policy_core::rule_id_from(c).as_deref() != Some(c.as_str())
+    {
+        return Err(Fatal(format!(
+            "--client `{}`: not a client name a rule can list ([a-z0-9][a-z0-9_.-]*)",
+            c.escape_debug()
+        )));
     }
     let mut opts = Options::new();
     opts.client = args.client;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use egress_policy_core::time::parse_instant;
-use egress_policy_core::{Decision, LoadError, Mode, Reason};
+use egress_policy_core::{Decision, LoadError, Mode};
 
 pub(crate) mod check;
 pub(crate) mod diff;
@@ -76,11 +76,7 @@ impl From<ModeArg> for Mode {
 /// The verdict as the commands print it: `invalid` for a URL that is not a
 /// destination, else `allow` or `deny`.
 pub(crate) fn verdict(decision: &Decision) -> &'static str {
-    if decision.reason() == Reason::Invalid {
-        "invalid"
-    } else {
-        decision.verdict().as_str()
-    }
+    egress_policy_cli::cases::Expected::of(decision).as_str()
 }
 
 pub(crate) use egress_policy_cli::echo_url;

@@ -44,19 +44,17 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
             .collect::<Result<Vec<_>, _>>()
             .map_err(super::Fatal)?;
         let every: Vec<_> = periods.iter().flat_map(|p| &p.observations).collect();
-        let ranges = match &args.ranges {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| super::Fatal(format!("{}: {e}", path.display())))?;
-                egress_policy_cli::rollout::parse_ranges(&path.display().to_string(), &text).map_err(super::Fatal)?
-            }
-            None => Vec::new(),
-        };
-        let opts = egress_policy_cli::rollout::Options {
-            internal: args.internal,
-            ranges,
-            min_days: args.min_days,
-            ..Default::default()
-        };
+        let ranges = args
+            .ranges
+            .as_deref()
+            .map(egress_policy_cli::rollout::read_ranges)
+            .transpose()
+            .map_err(super::Fatal)?
+            .unwrap_or_default();
+        let mut opts = egress_policy_cli::rollout::Options::default();
+        opts.internal = args.internal;
+        opts.ranges = ranges;
+        opts.min_days = args.min_days;
         let plan = egress_policy_cli::rollout::plan(&every, &opts);
         if args.json {
             out.json(&plan)?;

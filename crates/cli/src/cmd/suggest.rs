@@ -80,29 +80,27 @@ pub(crate) fn run(args: Args, out: &mut Out) -> Status {
         .map(|f| read_period(f))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Fatal)?;
-    let ranges = match &args.ranges {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
-            rollout::parse_ranges(&path.display().to_string(), &text).map_err(Fatal)?
-        }
-        None => Vec::new(),
-    };
+    let ranges = args
+        .ranges
+        .as_deref()
+        .map(rollout::read_ranges)
+        .transpose()
+        .map_err(Fatal)?
+        .unwrap_or_default();
+    let mut rollout = rollout::Options::default();
+    rollout.internal = args.internal;
+    rollout.ranges = ranges;
+    rollout.thresholds.a_total = args.tier_a_max;
+    rollout.thresholds.b_external = args.tier_b_external;
+    rollout.thresholds.b_internal = args.tier_b_internal;
+    rollout.thresholds.d_external = args.tier_d_external;
+    rollout.min_days = args.min_days;
+    rollout.batch = args.batch;
     let opts = Options {
         wildcard_threshold: args.wildcard_threshold,
         ip_fanout_limit: args.ip_fanout_limit,
         policy: args.policy.as_deref().map(Policy::from_path).transpose()?,
-        rollout: rollout::Options {
-            internal: args.internal,
-            ranges,
-            thresholds: rollout::Thresholds {
-                a_total: args.tier_a_max,
-                b_external: args.tier_b_external,
-                b_internal: args.tier_b_internal,
-                d_external: args.tier_d_external,
-            },
-            min_days: args.min_days,
-            batch: args.batch,
-        },
+        rollout,
         ..Options::default()
     };
     let s = suggest(&periods, &opts);

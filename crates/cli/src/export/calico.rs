@@ -29,6 +29,7 @@ use super::{Dest, Entry, Export, Options, PortSet, plan, special};
 
 /// What names become in a Calico export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CalicoNames {
     /// `destination.domains` (Calico Enterprise / Cloud).
     Domains,
@@ -174,9 +175,9 @@ pub fn render(policy: &Policy, opts: &Options, global: bool, names: CalicoNames)
                 );
             }
             CalicoNames::Public => {
-                for (family, nets) in [("0.0.0.0/0", &all_special), ("::/0", &all_special)] {
+                for family in ["0.0.0.0/0", "::/0"] {
                     let net: IpNet = family.parse().expect("net");
-                    let not: Vec<IpNet> = nets.iter().filter(|n| net.contains(*n)).copied().collect();
+                    let not: Vec<IpNet> = all_special.iter().filter(|n| net.contains(*n)).copied().collect();
                     rules(
                         &mut t,
                         &entry.comment,

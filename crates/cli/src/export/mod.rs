@@ -7,19 +7,23 @@
 //! - **CIDRs** (`cidrs`, and `resolves_to` of name rules) become address rules on
 //!   the rule's transports and ports (`http`, `https`, `ws`, `wss`, `tcp` → TCP;
 //!   `udp` → UDP; no `ports`: each scheme's default port).
-//! - **Names** (`hosts`) become, unless `--names omit`, *public unicast* on the
-//!   rule's ports: every address except the special-purpose table
-//!   ([`special_purpose_networks`]) — the network layer keeps ports and the
-//!   private floor, the process keeps names. ISATAP addresses cannot be excluded
-//!   by prefix; the process still refuses them.
-//! - **Deny rules' CIDRs** are dropped (nftables) or excepted (Kubernetes), with
-//!   their IPv6 embeddings (NAT64, 6to4, IPv4-mapped and -compatible) where the
-//!   target can express them; deny rules that name hosts cannot be expressed.
+//! - **Names** (`hosts`) stay names where the target has them (Cilium
+//!   `toFQDNs`, Calico `domains`); elsewhere, unless `--names omit`, they become
+//!   *public unicast* on the rule's ports: every address except the
+//!   special-purpose table ([`special_purpose_networks`], IPv4-mapped forms
+//!   left out as never on the wire) — the network layer keeps ports and the
+//!   private floor, the process keeps names. ISATAP addresses cannot be
+//!   excluded by prefix; the process still refuses them (reported).
+//! - **Deny rules' CIDRs** are dropped (nftables, Cilium, Calico) or excepted
+//!   (Kubernetes), with their NAT64, 6to4, IPv4-translated, -compatible and
+//!   Teredo-server IPv6 forms and the whole local NAT64 `/48`; deny rules that
+//!   name hosts cannot be expressed.
 //! - **Modes**: sealed and constrained export the allow rules that apply in that
 //!   mode; open allows everything but the deny rules (and, with `floor`, the
 //!   special-purpose ranges not exempted by an allow rule's `cidrs`).
-//! - **Enforcement** `observe`: nftables logs would-be drops and accepts them;
-//!   Kubernetes `NetworkPolicy` cannot log, so it allows all egress.
+//! - **Enforcement** `observe`: nftables logs would-be drops and accepts them,
+//!   Calico turns `Deny` into `Log`; Kubernetes and Cilium policies cannot log
+//!   per rule, so they allow all egress (reported).
 //! - **Clients**: only the rules that apply to `--client` (none: the rules for
 //!   every client); **expired** rules are left out with a warning.
 //!
@@ -57,6 +61,7 @@ pub enum Format {
 
 /// What the names of allow rules become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Names {
     /// Names where the target has them (Cilium `toFQDNs`, Calico `domains`),
     /// else public unicast on the rule's ports (the default).
@@ -98,7 +103,8 @@ pub struct Options {
 }
 
 impl Options {
-    /// Defaults: every client, now, names as public unicast, no DNS server,
+    /// Defaults: every client, now, names as the target best keeps them
+    /// ([`Names::Auto`]), no DNS server,
     /// namespace `default`, name `egress-policy`, all pods, DNS at `kube-system`
     /// / `k8s-app=kube-dns`.
     pub fn new() -> Options {
@@ -126,6 +132,7 @@ impl Default for Options {
 
 /// How serious a report is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Severity {
     /// Left out by selection (client, mode): the export is still faithful.
     Note,
@@ -149,6 +156,7 @@ impl Severity {
 
 /// Something an export left out or could not express.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// How serious.
     pub severity: Severity,
@@ -170,6 +178,7 @@ impl fmt::Display for Report {
 
 /// An export: the text and what it could not say.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Export {
     /// The generated configuration.
     pub text: String,
@@ -179,6 +188,7 @@ pub struct Export {
 
 /// A transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Proto {
     /// TCP.
     Tcp,
@@ -294,7 +304,16 @@ fn port_sets(rule: &Rule, reports: &mut Vec<Report>) -> Option<Vec<PortSet>> {
                 Some(p) => Some(vec![(p, p)]),
                 None => continue,
             },
-            _ => None,
+            // A port form this export does not know: leave the rule out rather
+            // than widen it to every port.
+            _ => {
+                reports.push(Report {
+                    severity: Severity::Lossy,
+                    rule: Some(rule.id().into()),
+                    message: format!("ports `{}` cannot be expressed; left out", rule.ports()),
+                });
+                return Some(Vec::new());
+            }
         };
         match sets.iter_mut().find(|s| s.proto == proto) {
             Some(s) => match (&mut s.ranges, ranges) {
@@ -394,10 +413,11 @@ pub(crate) fn plan(policy: &Policy, opts: &Options, target: &str) -> Plan {
             }
         }
         let nets = on_wire(nets);
+        // A deny rule's ports that cannot be expressed deny every port (never less).
         let ports = if rule.schemes().is_all() && matches!(rule.ports(), Ports::Any) {
             None
         } else {
-            port_sets(rule, &mut reports)
+            port_sets(rule, &mut reports).filter(|p| !p.is_empty())
         };
         deny.push(Entry {
             rule: rule.id().into(),

@@ -84,7 +84,7 @@ fn lines(entry: &Entry, verdict: &str) -> Vec<String> {
     out
 }
 
-fn quote(s: &str) -> String {
+fn log_safe(s: &str) -> String {
     // nft strings are double-quoted; a log prefix holds rule ids only ([a-z0-9._-]).
     s.chars().filter(|c| c.is_ascii_alphanumeric() || "._- :=`".contains(*c)).collect()
 }
@@ -102,7 +102,7 @@ pub fn render(policy: &Policy, opts: &Options) -> Export {
     let drop = |why: &str| {
         if p.observe {
             // The kernel keeps at most 127 bytes of a log prefix; nft rejects longer ones.
-            let mut prefix = quote(&format!("egress-policy would-deny {why}"));
+            let mut prefix = log_safe(&format!("egress-policy would-deny {why}"));
             prefix.truncate(120);
             format!("log prefix \"{prefix}: \" accept")
         } else {

@@ -8,7 +8,7 @@
 //! egress-policy suggest [--policy FILE] [--wildcard-threshold N] [--ip-fanout-limit N] [-o FILE] [--json]
 //!                       [--internal CIDR]... [--ranges FILE] [--min-days N] [--batch N]
 //!                       [--tier-a-max N] [--tier-b-external N] [--tier-b-internal N] [--tier-d-external N] OBSERVATIONS...
-//! egress-policy report [--json] [--now T] [FILE] [--observations OBS... [--internal CIDR]... [--min-days N]]
+//! egress-policy report [--json] [--now T] [FILE] [--observations OBS... [--internal CIDR]... [--ranges FILE] [--min-days N]]
 //! egress-policy import --format kernel-log|hubble|nftables-log [--prefix TEXT] [--clients FILE]
 //!                      [--client-from namespace|workload] [--dns-log FILE]... [--year Y] [-o FILE] FILE...
 //! egress-policy schema
@@ -99,8 +99,8 @@
 //!   external;
 //! - a **tier**: A (at most `--tier-a-max` 2 destinations), B (at most
 //!   `--tier-b-external` 3 external and `--tier-b-internal` 5 internal), C
-//!   (more), D (broad: more than `--tier-d-external` 20 external, or mostly
-//!   IP-only externals no `--ranges` entry covers). Named tier D clients get
+//!   (more, not broad), D (broad: more than `--tier-d-external` 20 external,
+//!   or mostly IP-only externals no `--ranges` entry covers). Named tier D clients get
 //!   no rules: the policy says to keep them in observe;
 //! - the **horizon** (first to last seen) and the destination set compared
 //!   day by day: `stable since DATE`, or `N new destination(s) on DATE`;
@@ -116,7 +116,8 @@
 //! range; others stay single addresses, never a wider CIDR, and count as
 //! needing investigation. Imported DNS flows (port 53) are not
 //! proposed: lookups are the resolver's, and exports allow DNS to it.
-//! `report --observations` prints the same plan for observation files.
+//! `report --observations` prints the same plan for observation files (with
+//! the default tier thresholds and batch size).
 //!
 //! # `import`
 //!
@@ -226,7 +227,8 @@
 //!   rule's transports (`http`, `https`, `ws`, `wss`, `tcp` → TCP, `udp` → UDP)
 //!   and ports (no `ports`: each scheme's default port; `"any"`: every port).
 //! - `hosts` stay names where the target has them (Cilium `toFQDNs`, Calico
-//!   `domains`; `--names auto`, the default). Elsewhere (Kubernetes, nftables,
+//!   `domains`; `--names auto`, the default; Cilium keeps `toFQDNs` under
+//!   `--names public` too). Elsewhere (Kubernetes, nftables, Calico with
 //!   `--names public`) they become **public unicast** on the rule's ports: every
 //!   address but the special-purpose table
 //!   ([`addr::special_purpose_networks`](crate::addr::special_purpose_networks),
@@ -280,7 +282,9 @@
 //! (`policy drop`). Without `--dns-server` no lookup leaves unless a rule
 //! covers the resolver (warned). The special-purpose ranges are the sets
 //! `special4` and `special6`. Checked with nftables 1.0 (Debian 12), and
-//! proven with real packets between two network namespaces.
+//! proven with real IPv4 packets between two network namespaces (CIDR rules,
+//! ports and protocols, a name's `resolves_to`, a deny rule inside an allowed
+//! range, DNS); the IPv6 and public-unicast lines are checked by `nft -c` only.
 //!
 //! The `output` hook sees what the host's own processes send, and containers
 //! with `network_mode: host`. Containers on a bridge network send through the

@@ -337,6 +337,7 @@ pub struct DecisionRef<'a> {
 
 impl<'a> DecisionRef<'a> {
     /// The owned decision (takes a reference to the rule and copies the destination).
+    #[inline]
     pub fn to_decision(&self) -> Decision {
         Decision {
             verdict: self.verdict,

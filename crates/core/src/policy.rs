@@ -335,13 +335,16 @@ impl Policy {
 
     /// Decides on a destination ([`docs::matching`](crate::docs::matching)) and emits one audit event.
     pub fn decide_with(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
-        self.judge(dest, cx).to_decision()
+        let d = self.evaluate(dest, cx);
+        self.emit(d);
+        d.to_decision()
     }
 
     /// [`Policy::decide_with`] without making an owned decision: the result
     /// borrows the policy and the destination, so no reference count is
     /// touched. Emits the same audit event and counts the same (with a metrics
     /// recorder installed, counting writes the recorder's shared counters).
+    #[inline]
     pub fn judge<'a>(&'a self, dest: &'a Destination, cx: &Context<'_>) -> DecisionRef<'a> {
         let d = self.evaluate(dest, cx);
         self.emit(d);

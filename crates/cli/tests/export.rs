@@ -247,7 +247,18 @@ fn except_is_valid(cidr: &str, except: &[String], what: &str) {
 fn hostile_inputs_stay_inert() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("hostile.toml");
-    let reason = "x\\n\\t\\tip daddr 0.0.0.0/0 accept\\nflush ruleset\\n  - action: Allow";
+    // A line break in free text is refused when the policy loads ...
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "version = 1\n[[deny]]\nid = \"d\"\ncidrs = [\"192.0.2.7/32\"]\nreason = \"x\\nflush ruleset\"\n",
+    )
+    .unwrap();
+    let out = export(broken.to_str().unwrap(), "nftables", &[], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("field `reason`: holds a control character"));
+    // ... and what one line can hold stays inside its comment.
+    let reason = "x ; ip daddr 0.0.0.0/0 accept ; flush ruleset ; } table inet evil { - action: Allow";
     let hostile = |enforcement: &str, reason: &str| {
         format!(
             "version = 1\nenforcement = \"{enforcement}\"\n\

@@ -63,7 +63,7 @@
 //! | `modes` | yes | no | `["sealed", "constrained"]` | the modes the rule applies in |
 //! | `clients` | yes | no | every client | only clients built for one of these names get the rule |
 //! | `resolves_to` | yes (name rules) | no | none | non-public ranges a name may resolve into |
-//! | `owner`, `reason`, `ticket` | yes | yes | none | audit metadata, carried in decisions and logs |
+//! | `owner`, `reason`, `ticket` | yes | yes | none | audit metadata, carried in decisions and logs; one line of text (no tabs, line breaks or other control characters), not blank |
 //! | `expires` | yes | yes | never | `YYYY-MM-DD` (valid through that UTC day) or an RFC 3339 UTC instant |
 //!
 //! - A rule needs `hosts` or `cidrs` (or both).

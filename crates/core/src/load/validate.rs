@@ -390,11 +390,23 @@ fn expires(raw: Option<RawExpires>, rc: &mut RuleCtx<'_, '_>) -> Option<Expiry> 
     }
 }
 
-/// `owner`, `reason`, `ticket`: free text, not blank when present.
+/// `owner`, `reason`, `ticket`: free text on one line, not blank when present.
+/// Control characters (newlines, tabs) and Unicode line breaks are refused:
+/// the text travels into logs, reports and generated firewall and cluster
+/// configuration, where a line break could start something else.
 fn text(field: &str, raw: Option<String>, rc: &mut RuleCtx<'_, '_>) -> Option<Box<str>> {
     match raw {
         Some(s) if s.trim().is_empty() => {
             rc.empty(field, "empty", &format!("fill in `{field}` or remove it"));
+            None
+        }
+        Some(s) if let Some(c) = s.chars().find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) => {
+            rc.err(
+                field,
+                None,
+                Invalid::new(format!("holds a control character ({})", c.escape_unicode()))
+                    .fix(format!("write `{field}` on one line, without tabs or control characters")),
+            );
             None
         }
         other => other.map(Into::into),

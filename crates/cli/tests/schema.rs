@@ -78,6 +78,7 @@ fn schema_and_loader_agree() {
         "duplicate-id.toml",
         "no-target.toml",
         "two-trailing-dots.toml",
+        "control-char-reason.toml",
         "bad.yaml",
     ];
     for (path, _) in cases::invalid_policies() {

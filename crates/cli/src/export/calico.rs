@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use egress_policy_core::Policy;
 use ipnet::IpNet;
 
-use super::kubernetes::yaml_str;
+use super::kubernetes::{yaml_head, yaml_str};
 use super::{Dest, Entry, Export, Options, PortSet, plan, special};
 
 /// What names become in a Calico export.
@@ -94,22 +94,10 @@ fn nets_of(entry: &Entry) -> Vec<IpNet> {
 /// Renders the Calico policy.
 pub fn render(policy: &Policy, opts: &Options, global: bool, names: CalicoNames) -> Export {
     let p = plan(policy, opts, "calico");
-    let id = policy.id();
     let deny_action = if p.observe { "Log" } else { "Deny" };
-    let mut t = String::new();
-    for h in &p.header {
-        let _ = writeln!(t, "# {h}");
-    }
     let kind = if global { "GlobalNetworkPolicy" } else { "NetworkPolicy" };
-    let _ = writeln!(t, "apiVersion: projectcalico.org/v3\nkind: {kind}\nmetadata:");
-    let _ = writeln!(t, "  name: {}", yaml_str(&opts.name));
-    if !global {
-        let _ = writeln!(t, "  namespace: {}", yaml_str(&opts.namespace));
-    }
-    let _ = writeln!(t, "  annotations:");
-    let _ = writeln!(t, "    egress-policy/digest: {}", yaml_str(&id.digest.to_string()));
-    let _ = writeln!(t, "    egress-policy/generation: \"{}\"", id.generation);
-    let _ = writeln!(t, "spec:");
+    let namespace = (!global).then_some(opts.namespace.as_str());
+    let mut t = yaml_head(&p.header, "projectcalico.org/v3", kind, &opts.name, namespace, policy.id());
     let _ = writeln!(t, "  selector: {}", yaml_str(&selector(&opts.pod_selector)));
     let _ = writeln!(t, "  types:\n  - Egress\n  egress:");
 

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use egress_policy_core::Policy;
 use ipnet::IpNet;
 
-use super::kubernetes::{labels, yaml_str};
+use super::kubernetes::{labels, yaml_head, yaml_str};
 use super::{Dest, Export, Options, PortSet, Report, Severity, plan, special};
 
 /// The first Cilium minor version that reads `**.` as any depth.
@@ -84,17 +84,14 @@ fn fqdn(host: &str) -> (&'static str, String) {
 /// output is for (`MAJOR.MINOR`).
 pub fn render(policy: &Policy, opts: &Options, version: (u32, u32)) -> Export {
     let mut p = plan(policy, opts, "cilium");
-    let id = policy.id();
-    let mut t = String::new();
-    for h in &p.header {
-        let _ = writeln!(t, "# {h}");
-    }
-    let _ = writeln!(t, "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:");
-    let _ = writeln!(t, "  name: {}\n  namespace: {}", yaml_str(&opts.name), yaml_str(&opts.namespace));
-    let _ = writeln!(t, "  annotations:");
-    let _ = writeln!(t, "    egress-policy/digest: {}", yaml_str(&id.digest.to_string()));
-    let _ = writeln!(t, "    egress-policy/generation: \"{}\"", id.generation);
-    let _ = writeln!(t, "spec:");
+    let mut t = yaml_head(
+        &p.header,
+        "cilium.io/v2",
+        "CiliumNetworkPolicy",
+        &opts.name,
+        Some(&opts.namespace),
+        policy.id(),
+    );
     let _ = write!(t, "  endpointSelector:");
     labels(&mut t, "    ", &opts.pod_selector);
 

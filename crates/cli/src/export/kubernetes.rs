@@ -45,6 +45,34 @@ pub(crate) fn yaml_str(s: &str) -> String {
     }
 }
 
+/// The start of a Kubernetes object: the header comments, `apiVersion`,
+/// `kind` and `metadata` (name, the namespace when given, and the policy's
+/// digest and generation as annotations), up to `spec:`. Shared by the
+/// Kubernetes, Cilium and Calico exports.
+pub(crate) fn yaml_head(
+    header: &[String],
+    api_version: &str,
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+    id: egress_policy_core::PolicyId,
+) -> String {
+    let mut t = String::new();
+    for h in header {
+        let _ = writeln!(t, "# {h}");
+    }
+    let _ = writeln!(t, "apiVersion: {api_version}\nkind: {kind}\nmetadata:");
+    let _ = writeln!(t, "  name: {}", yaml_str(name));
+    if let Some(ns) = namespace {
+        let _ = writeln!(t, "  namespace: {}", yaml_str(ns));
+    }
+    let _ = writeln!(t, "  annotations:");
+    let _ = writeln!(t, "    egress-policy/digest: {}", yaml_str(&id.digest.to_string()));
+    let _ = writeln!(t, "    egress-policy/generation: \"{}\"", id.generation);
+    let _ = writeln!(t, "spec:");
+    t
+}
+
 /// The `ipBlock`s of an entry, with deny networks excepted.
 fn blocks(entry: &Entry, deny: &[IpNet], floor: bool) -> Vec<(IpNet, Vec<IpNet>)> {
     let (special4, special6) = special();
@@ -123,20 +151,14 @@ fn rule(t: &mut String, comment: &str, blocks: &[(IpNet, Vec<IpNet>)], sets: Opt
 /// Renders the `NetworkPolicy`.
 pub fn render(policy: &Policy, opts: &Options) -> Export {
     let mut p = plan(policy, opts, "kubernetes");
-    let id = policy.id();
-    let mut t = String::new();
-    for h in &p.header {
-        let _ = writeln!(t, "# {h}");
-    }
-    let _ = writeln!(t, "apiVersion: networking.k8s.io/v1");
-    let _ = writeln!(t, "kind: NetworkPolicy");
-    let _ = writeln!(t, "metadata:");
-    let _ = writeln!(t, "  name: {}", yaml_str(&opts.name));
-    let _ = writeln!(t, "  namespace: {}", yaml_str(&opts.namespace));
-    let _ = writeln!(t, "  annotations:");
-    let _ = writeln!(t, "    egress-policy/digest: {}", yaml_str(&id.digest.to_string()));
-    let _ = writeln!(t, "    egress-policy/generation: \"{}\"", id.generation);
-    let _ = writeln!(t, "spec:");
+    let mut t = yaml_head(
+        &p.header,
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        &opts.name,
+        Some(&opts.namespace),
+        policy.id(),
+    );
     let _ = write!(t, "  podSelector:");
     labels(&mut t, "    ", &opts.pod_selector);
     let _ = writeln!(t, "  policyTypes:\n  - Egress");

@@ -80,3 +80,44 @@ pub(crate) fn verdict(decision: &Decision) -> &'static str {
 }
 
 pub(crate) use egress_policy_cli::echo_url;
+
+/// The rollout-plan flags `suggest` and `report --observations` share.
+#[derive(clap::Args)]
+pub(crate) struct PlanArgs {
+    /// A cluster-internal network (service or pod CIDR), repeatable: its
+    /// destinations count as internal for tiers.
+    #[arg(long, value_name = "CIDR")]
+    internal: Vec<ipnet::IpNet>,
+    /// Known provider ranges, `CIDR,PROVIDER` lines: addresses inside one are
+    /// proposed as the range; other IP-only destinations need investigation.
+    #[arg(long, value_name = "FILE")]
+    ranges: Option<std::path::PathBuf>,
+    /// The least observation horizon (first to last seen) for a client to be ready.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    min_days: u32,
+}
+
+impl PlanArgs {
+    /// The plan options these flags give (reads `--ranges`); the rest default.
+    pub(crate) fn options(self) -> Result<egress_policy_cli::rollout::Options, Fatal> {
+        let mut opts = egress_policy_cli::rollout::Options::default();
+        opts.ranges = self
+            .ranges
+            .as_deref()
+            .map(egress_policy_cli::rollout::read_ranges)
+            .transpose()
+            .map_err(Fatal)?
+            .unwrap_or_default();
+        opts.internal = self.internal;
+        opts.min_days = self.min_days;
+        Ok(opts)
+    }
+}
+
+/// Reads observation files, one period each.
+pub(crate) fn read_periods(files: &[std::path::PathBuf]) -> Result<Vec<egress_policy_cli::suggest::Period>, Fatal> {
+    files
+        .iter()
+        .map(|f| egress_policy_cli::suggest::read_period(f).map_err(Fatal))
+        .collect()
+}

@@ -21,15 +21,9 @@ pub(crate) struct Args {
     /// client's destinations, tier, observation horizon and readiness.
     #[arg(long, value_name = "OBSERVATIONS", num_args = 1..)]
     observations: Vec<PathBuf>,
-    /// With --observations: a cluster-internal network (repeatable).
-    #[arg(long, value_name = "CIDR")]
-    internal: Vec<ipnet::IpNet>,
-    /// With --observations: known provider ranges, `CIDR,PROVIDER` lines (as `suggest --ranges`).
-    #[arg(long, value_name = "FILE")]
-    ranges: Option<PathBuf>,
-    /// With --observations: the least horizon, in days, for a client to be ready.
-    #[arg(long, value_name = "DAYS", default_value_t = 7)]
-    min_days: u32,
+    /// With --observations: the plan's flags, as `suggest` takes them.
+    #[command(flatten)]
+    plan: super::PlanArgs,
     /// The policy file.
     #[arg(required_unless_present = "observations")]
     file: Option<PathBuf>,
@@ -37,24 +31,9 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args, out: &mut Out) -> Status {
     if !args.observations.is_empty() {
-        let periods = args
-            .observations
-            .iter()
-            .map(|f| egress_policy_cli::suggest::read_period(f))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(super::Fatal)?;
+        let periods = super::read_periods(&args.observations)?;
         let every: Vec<_> = periods.iter().flat_map(|p| &p.observations).collect();
-        let ranges = args
-            .ranges
-            .as_deref()
-            .map(egress_policy_cli::rollout::read_ranges)
-            .transpose()
-            .map_err(super::Fatal)?
-            .unwrap_or_default();
-        let mut opts = egress_policy_cli::rollout::Options::default();
-        opts.internal = args.internal;
-        opts.ranges = ranges;
-        opts.min_days = args.min_days;
+        let opts = args.plan.options()?;
         let plan = egress_policy_cli::rollout::plan(&every, &opts);
         if args.json {
             out.json(&plan)?;

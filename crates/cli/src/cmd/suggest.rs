@@ -8,7 +8,7 @@ use egress_policy_core::Policy;
 use super::{Fatal, Status};
 use crate::out::Out;
 use egress_policy_cli::rollout;
-use egress_policy_cli::suggest::{Options, read_period, suggest};
+use egress_policy_cli::suggest::{Options, suggest};
 
 /// The arguments of `suggest`.
 #[derive(clap::Args)]
@@ -26,17 +26,8 @@ pub(crate) struct Args {
     /// suggestion, and nothing they deny is proposed.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
-    /// A cluster-internal network (service or pod CIDR), repeatable: its
-    /// destinations count as internal for tiers.
-    #[arg(long, value_name = "CIDR")]
-    internal: Vec<ipnet::IpNet>,
-    /// Known provider ranges, `CIDR,PROVIDER` lines: addresses inside one are
-    /// proposed as the range; other IP-only destinations need investigation.
-    #[arg(long, value_name = "FILE")]
-    ranges: Option<PathBuf>,
-    /// The least observation horizon (first to last seen) for a client to be ready.
-    #[arg(long, value_name = "DAYS", default_value_t = 7)]
-    min_days: u32,
+    #[command(flatten)]
+    plan: super::PlanArgs,
     /// Tier B and C clients per rollout wave.
     #[arg(long, value_name = "N", default_value_t = 3)]
     batch: usize,
@@ -74,27 +65,12 @@ struct Report<'a> {
 }
 
 pub(crate) fn run(args: Args, out: &mut Out) -> Status {
-    let periods = args
-        .observations
-        .iter()
-        .map(|f| read_period(f))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Fatal)?;
-    let ranges = args
-        .ranges
-        .as_deref()
-        .map(rollout::read_ranges)
-        .transpose()
-        .map_err(Fatal)?
-        .unwrap_or_default();
-    let mut rollout = rollout::Options::default();
-    rollout.internal = args.internal;
-    rollout.ranges = ranges;
+    let periods = super::read_periods(&args.observations)?;
+    let mut rollout = args.plan.options()?;
     rollout.thresholds.a_total = args.tier_a_max;
     rollout.thresholds.b_external = args.tier_b_external;
     rollout.thresholds.b_internal = args.tier_b_internal;
     rollout.thresholds.d_external = args.tier_d_external;
-    rollout.min_days = args.min_days;
     rollout.batch = args.batch;
     let opts = Options {
         wildcard_threshold: args.wildcard_threshold,

@@ -3,12 +3,11 @@
 //! reqwest's resolver is called with a name only. Admission needs the decided
 //! scheme, port and client (a rule's `resolves_to` and the `cidrs` exemptions
 //! depend on them), so the check that decides a request (or a redirect hop)
-//! leaves its decisions in a task-local scoped over the request's future, and the
+//! leaves its decisions in scope over the request's future (see `scope`), and the
 //! resolver admits every answer under exactly those decisions with
 //! [`Policy::admit_decided`](egress_policy_core::Policy::admit_decided). A lookup
 //! that no decision covers is refused before any query is sent.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,6 +16,7 @@ use egress_policy_core::{Decision, Denied, Destination, Host, SharedPolicy};
 
 use crate::proxy::ProxySpec;
 use crate::resolver::Lookup;
+use crate::scope::{in_flight, with_current};
 
 /// What was decided for the request (or redirect hop) in flight.
 #[derive(Debug, Clone)]
@@ -29,12 +29,6 @@ pub(crate) struct Current {
     /// a redirect hop to the same name (another scheme, port or path) can be
     /// admitted under its own decision without a lookup.
     pub(crate) answer: Option<(Host, Arc<[IpAddr]>)>,
-}
-
-tokio::task_local! {
-    /// Set by the request-level check around reqwest's future; replaced by the
-    /// redirect policy at every hop; read by the resolver.
-    pub(crate) static CURRENT: RefCell<Option<Current>>;
 }
 
 /// Everything a check needs: shared by the client, its redirect policy, its
@@ -100,7 +94,7 @@ impl Checker {
 
     /// Whether the target of `current` must be resolved and admitted here
     /// because a proxy would otherwise resolve it unchecked.
-    fn needs_local_admission(&self, current: &Current) -> bool {
+    pub(crate) fn needs_local_admission(&self, current: &Current) -> bool {
         !self.trust_proxy_resolution
             && current.proxy.is_some()
             && matches!(current.target.destination().map(Destination::host), Some(Host::Name(_)))
@@ -112,19 +106,27 @@ impl Checker {
     /// address is refused is denied (`resolved_to_forbidden_address`), as it
     /// would be without a proxy.
     pub(crate) async fn preflight(&self, url: &url::Url) -> Result<Current, Refused> {
-        let mut current = self.decide(url).map_err(Refused::Denied)?;
-        if self.needs_local_admission(&current)
-            && let Some(host) = current.target.destination().map(|d| d.host().clone())
-        {
-            let addrs = self.addresses(&current.target).await.map_err(Refused::Lookup)?;
-            if addrs.is_empty() {
-                // Nothing to admit is not "nothing refused": the proxy would resolve
-                // the name itself, unchecked.
-                return Err(Refused::Lookup(no_addresses(&host)));
-            }
-            self.admit(&current.target, &addrs).map_err(Refused::Denied)?;
-            current.answer = Some((host, addrs.into()));
+        let current = self.decide(url).map_err(Refused::Denied)?;
+        if self.needs_local_admission(&current) {
+            return self.admit_target(current).await;
         }
+        Ok(current)
+    }
+
+    /// Resolves the target's name of `current` locally and admits the answer
+    /// under its decision (see [`Checker::preflight`]).
+    pub(crate) async fn admit_target(&self, mut current: Current) -> Result<Current, Refused> {
+        let Some(host) = current.target.destination().map(|d| d.host().clone()) else {
+            return Ok(current);
+        };
+        let addrs = self.addresses(&current.target).await.map_err(Refused::Lookup)?;
+        if addrs.is_empty() {
+            // Nothing to admit is not "nothing refused": the proxy would resolve
+            // the name itself, unchecked.
+            return Err(Refused::Lookup(no_addresses(&host)));
+        }
+        self.admit(&current.target, &addrs).map_err(Refused::Denied)?;
+        current.answer = Some((host, addrs.into()));
         Ok(current)
     }
 
@@ -136,10 +138,7 @@ impl Checker {
     pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {
         let mut current = self.decide(url).map_err(HopRefused::Denied)?;
         if self.needs_local_admission(&current) {
-            let previous = CURRENT
-                .try_with(|c| c.borrow().as_ref().and_then(|prev| prev.answer.clone()))
-                .ok()
-                .flatten();
+            let previous = with_current(|c| c.and_then(|prev| prev.answer.clone()));
             let hop_host = current.target.destination().map(Destination::host);
             match previous {
                 Some((host, addrs)) if Some(&host) == hop_host => {
@@ -183,11 +182,7 @@ impl Checker {
     /// policy changed since. `Err` before any lookup: no request in flight, a name
     /// the request did not decide, or a name now denied.
     pub(crate) fn decisions_for(&self, name: &str) -> Result<Vec<Decision>, LookupRefused> {
-        let current = CURRENT
-            .try_with(|c| c.borrow().clone())
-            .ok()
-            .flatten()
-            .ok_or_else(|| LookupRefused::NoRequest(name.into()))?;
+        let current = in_flight().ok_or_else(|| LookupRefused::NoRequest(name.into()))?;
         let host = Host::parse(name).map_err(|_| LookupRefused::NotDecided(name.into()))?;
         let served: Vec<Decision> = std::iter::once(current.target)
             .chain(current.proxy)
@@ -276,23 +271,52 @@ impl<S> tower_layer::Layer<S> for RequireDecisionLayer {
     type Service = RequireDecision<S>;
     fn layer(&self, inner: S) -> RequireDecision<S> {
         RequireDecision {
-            inner,
-            checker: self.checker.clone(),
+            shared: Arc::new(Shared {
+                checker: self.checker.clone(),
+                inner,
+            }),
+            local: None,
         }
     }
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct RequireDecision<S> {
-    inner: S,
+/// What every clone of a [`RequireDecision`] shares.
+#[derive(Debug)]
+struct Shared<S> {
     checker: Arc<Checker>,
+    inner: S,
+}
+
+/// The connector layer's service. hyper-util clones the whole connector stack
+/// for every request, pooled connection or not, so a clone is one reference
+/// count here: the inner connector (reqwest's, boxed) is cloned only when a
+/// connection is actually made (`poll_ready`, then `call`).
+#[derive(Debug)]
+pub(crate) struct RequireDecision<S> {
+    shared: Arc<Shared<S>>,
+    local: Option<S>,
+}
+
+impl<S> Clone for RequireDecision<S> {
+    fn clone(&self) -> Self {
+        RequireDecision {
+            shared: self.shared.clone(),
+            local: None,
+        }
+    }
+}
+
+impl<S: Clone> RequireDecision<S> {
+    fn local(&mut self) -> &mut S {
+        self.local.get_or_insert_with(|| self.shared.inner.clone())
+    }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl<S, R> tower_service::Service<R> for RequireDecision<S>
 where
-    S: tower_service::Service<R, Error = BoxError>,
+    S: tower_service::Service<R, Error = BoxError> + Clone,
     S::Response: Send + 'static,
     S::Future: Send + 'static,
 {
@@ -301,21 +325,24 @@ where
     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx)
+        self.local().poll_ready(cx)
     }
 
     fn call(&mut self, request: R) -> Self::Future {
         let refuse = |e: BoxError| -> Self::Future { Box::pin(std::future::ready(Err(e))) };
-        let Some(current) = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten() else {
+        let Some(current) = in_flight() else {
             return refuse(Box::new(NoDecision));
         };
-        let client = self.checker.client.as_deref();
+        let checker = &self.shared.checker;
+        let client = checker.client.as_deref();
         for decision in std::iter::once(current.target).chain(current.proxy) {
-            let now = self.checker.policy.current(decision, client);
+            let now = checker.policy.current(decision, client);
             if now.blocks() {
                 return refuse(Box::new(Denied::new(now)));
             }
         }
-        Box::pin(self.inner.call(request))
+        // The instance `poll_ready` readied (tower's contract); a fresh clone
+        // if the caller did not poll first.
+        Box::pin(self.local().call(request))
     }
 }

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use std::cell::RefCell;
-
 use egress_policy_core::{Denied, SharedPolicy, redact_url};
 use reqwest::{IntoUrl, Method};
 
-use crate::check::{CURRENT, Checker, HopRefused, RequireDecisionLayer, override_key};
+use crate::check::{Checker, HopRefused, RequireDecisionLayer, override_key};
 use crate::proxy::{self, ProxyScope, ProxySpec};
 use crate::resolver::{FilteringResolver, Lookup, SystemLookup};
+use crate::scope::{Scoped, replace, scope};
 use crate::{BuildError, DEFAULT_MAX_REDIRECTS, Error};
 
 /// A reqwest client whose every request, redirect hop, lookup and proxy is
@@ -29,15 +28,118 @@ pub struct EnforcedClient {
     checker: Arc<Checker>,
 }
 
-/// Checks `request` (and, behind a proxy, resolves and admits its target), then
-/// runs it with the decision scoped for the resolver and the redirect policy.
-pub(crate) async fn execute_checked(
-    checker: &Checker,
-    inner: &reqwest::Client,
+/// The checker and the reqwest client a request runs with.
+enum With<'a> {
+    Borrowed(&'a Checker, &'a reqwest::Client),
+    Owned(Arc<Checker>, reqwest::Client),
+}
+
+impl With<'_> {
+    fn get(&self) -> (&Checker, &reqwest::Client) {
+        match self {
+            With::Borrowed(checker, client) => (checker, client),
+            With::Owned(checker, client) => (checker, client),
+        }
+    }
+}
+
+/// An enforced request. When first polled it decides on the URL (and the
+/// proxy that would carry it); a denied request completes with the [`Error`]
+/// and nothing is sent. Behind a proxy, the target's name is first resolved
+/// and admitted. Then reqwest runs the request with the decision in scope
+/// for the resolver, the connector and the redirect policy.
+fn execute_checked<'a>(
+    with: With<'a>,
+    request: Result<reqwest::Request, reqwest::Error>,
+) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + 'a {
+    Execute {
+        state: State::Start(with, request),
+        execute: reqwest_execute,
+    }
+}
+
+/// reqwest's future for `request`, named through a type parameter.
+fn reqwest_execute(
+    client: &reqwest::Client,
     request: reqwest::Request,
-) -> Result<reqwest::Response, Error> {
-    let current = checker.preflight(request.url()).await?;
-    Ok(CURRENT.scope(RefCell::new(Some(current)), inner.execute(request)).await?)
+) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + Unpin + use<> {
+    client.execute(request)
+}
+
+/// [`execute_checked`]'s future, written out rather than an `async` block: it
+/// is moved by every layer above it, and an `async` block kept the request and
+/// the decisions in it several times over (856 bytes against about 300).
+/// Without a proxy nothing is awaited before reqwest's future and nothing but
+/// the decisions is allocated; the proxied path is boxed.
+struct Execute<'a, F> {
+    state: State<'a, F>,
+    execute: fn(&reqwest::Client, reqwest::Request) -> F,
+}
+
+type Proxied<'a> = Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send + 'a>>;
+
+// The first state holds the request until the first poll; boxing it would
+// cost an allocation per request, which is what this type avoids.
+#[allow(clippy::large_enum_variant)]
+enum State<'a, F> {
+    /// Not polled yet: nothing decided.
+    Start(With<'a>, Result<reqwest::Request, reqwest::Error>),
+    /// Decided and allowed: reqwest's future, the decisions in scope.
+    Sending(Scoped<F>),
+    /// Through a proxy: the target's lookup and admission, then the request.
+    Proxied(Proxied<'a>),
+    /// Refused, or the request could not be built; `None` once returned.
+    Failed(Option<Error>),
+}
+
+impl<'a, F> Execute<'a, F>
+where
+    F: Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + Unpin + 'a,
+{
+    /// The decision, and what follows from it.
+    fn start(&self, with: With<'a>, request: Result<reqwest::Request, reqwest::Error>) -> State<'a, F> {
+        let request = match request {
+            Ok(request) => request,
+            Err(e) => return State::Failed(Some(e.into())),
+        };
+        let (checker, client) = with.get();
+        let current = match checker.decide(request.url()) {
+            Ok(current) => current,
+            Err(denied) => return State::Failed(Some(denied.into())),
+        };
+        if !checker.needs_local_admission(&current) {
+            return State::Sending(scope(current, (self.execute)(client, request)));
+        }
+        let execute = self.execute;
+        State::Proxied(Box::pin(async move {
+            let (checker, client) = with.get();
+            let current = checker.admit_target(current).await?;
+            Ok(scope(current, execute(client, request)).await?)
+        }))
+    }
+}
+
+impl<'a, F> Future for Execute<'a, F>
+where
+    F: Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + Unpin + 'a,
+{
+    type Output = Result<reqwest::Response, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let State::Start(..) = this.state {
+            let State::Start(with, request) = std::mem::replace(&mut this.state, State::Failed(None)) else {
+                unreachable!("matched above")
+            };
+            this.state = this.start(with, request);
+        }
+        match &mut this.state {
+            State::Sending(sending) => Pin::new(sending).poll(cx).map_err(Error::from),
+            State::Proxied(proxied) => proxied.as_mut().poll(cx),
+            State::Failed(error) => Poll::Ready(Err(error.take().expect("request future polled after completion"))),
+            State::Start(..) => unreachable!("started above"),
+        }
+    }
 }
 
 impl EnforcedClient {
@@ -84,7 +186,7 @@ impl EnforcedClient {
     /// Starts a request with any method.
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
         RequestBuilder {
-            client: self.clone(),
+            checker: self.checker.clone(),
             inner: self.inner.request(method, url),
         }
     }
@@ -94,9 +196,9 @@ impl EnforcedClient {
     /// first resolved and admitted here (the proxy would resolve it out of sight).
     /// Redirect hops and lookups are checked inside reqwest by the redirect
     /// policy and resolver this client installed, under the decision made here.
-    pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, Error> {
+    pub fn execute(&self, request: reqwest::Request) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
         // Borrowed: no reference count is written per request.
-        execute_checked(&self.checker, &self.inner, request).await
+        execute_checked(With::Borrowed(&self.checker, &self.inner), Ok(request))
     }
 }
 
@@ -110,8 +212,8 @@ impl tower_service::Service<reqwest::Request> for EnforcedClient {
     }
 
     fn call(&mut self, request: reqwest::Request) -> Self::Future {
-        let (checker, inner) = (self.checker.clone(), self.inner.clone());
-        Box::pin(async move { execute_checked(&checker, &inner, request).await })
+        let with = With::Owned(self.checker.clone(), self.inner.clone());
+        Box::pin(execute_checked(with, Ok(request)))
     }
 }
 
@@ -120,7 +222,8 @@ impl tower_service::Service<reqwest::Request> for EnforcedClient {
 /// The URL is checked when the request is sent.
 #[derive(Debug)]
 pub struct RequestBuilder {
-    client: EnforcedClient,
+    checker: Arc<Checker>,
+    /// Holds the client it came from (`build_split` gives it back).
     inner: reqwest::RequestBuilder,
 }
 
@@ -166,10 +269,10 @@ impl RequestBuilder {
     pub fn build(self) -> Result<reqwest::Request, Error> {
         Ok(self.inner.build()?)
     }
-    /// Checks and sends the request.
-    pub async fn send(self) -> Result<reqwest::Response, Error> {
-        let (_, request) = self.inner.build_split();
-        self.client.execute(request?).await
+    /// Checks and sends the request (see [`EnforcedClient::execute`]).
+    pub fn send(self) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + 'static {
+        let (client, request) = self.inner.build_split();
+        execute_checked(With::Owned(self.checker, client), request)
     }
 }
 
@@ -410,7 +513,7 @@ impl Builder {
             match hops.hop(attempt.url()) {
                 Ok(current) => {
                     // The resolver admits the hop's lookups under the hop's decision.
-                    let _ = CURRENT.try_with(|c| *c.borrow_mut() = Some(current));
+                    replace(current);
                     attempt.follow()
                 }
                 Err(HopRefused::Denied(denied)) => attempt.error(denied),

@@ -18,8 +18,9 @@
 //!
 //! reqwest's resolver sees only a name, not the scheme, port or client that
 //! admission depends on. So the request-level check (and the redirect policy, at
-//! every hop) leaves its decision in a task-local scoped over reqwest's future,
-//! and the resolver admits each answer under exactly that decision with
+//! every hop) leaves its decision in scope over reqwest's future (a
+//! thread-local that holds it only while that future is being polled, like a
+//! tokio task-local), and the resolver admits each answer under exactly that decision with
 //! [`Policy::admit_decided`](egress_policy_core::Policy::admit_decided): the
 //! addresses a request connects to are the ones
 //! [`Policy::admit`](egress_policy_core::Policy::admit) computes for the same
@@ -97,6 +98,7 @@ mod error;
 mod middleware;
 mod proxy;
 mod resolver;
+mod scope;
 
 pub use client::{Builder, EnforcedClient, RequestBuilder};
 pub use egress_policy_core::{Denied, SharedPolicy};

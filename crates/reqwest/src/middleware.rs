@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use std::cell::RefCell;
-
 use egress_policy_core::Denied;
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next, Result};
 
-use crate::check::{CURRENT, Checker, Refused};
+use crate::check::{Checker, Refused};
+use crate::scope::scope;
 
 /// The request-level check for reqwest-middleware stacks, made by
 /// [`Builder::build_for_middleware`](crate::Builder::build_for_middleware)
@@ -63,13 +62,10 @@ impl Middleware for EnforceMiddleware {
                 return Err(reqwest_middleware::Error::middleware(crate::Error::from(Refused::Lookup(e))));
             }
         };
-        CURRENT
-            .scope(RefCell::new(Some(current)), next.run(req, extensions))
-            .await
-            .map_err(|e| match e {
-                reqwest_middleware::Error::Reqwest(e) => reqwest_middleware::Error::Reqwest(e.without_url()),
-                other => other,
-            })
+        scope(current, next.run(req, extensions)).await.map_err(|e| match e {
+            reqwest_middleware::Error::Reqwest(e) => reqwest_middleware::Error::Reqwest(e.without_url()),
+            other => other,
+        })
     }
 }
 

@@ -73,11 +73,12 @@ impl Destination {
     /// assert!(Destination::from_authority("https", "evil.example/@api.example.com").is_err());
     /// ```
     pub fn from_authority(scheme: &str, authority: &str) -> Result<Destination, DestinationError> {
-        if authority.bytes().any(|b| matches!(b, b'/' | b'\\' | b'?' | b'#')) {
-            return Err(DestinationError::InvalidUrl("the authority holds a path, query or fragment".into()));
-        }
+        // The fast path accepts no `/`, `\`, `?` or `#`, so it may go first.
         if let Some(d) = canonical_authority(scheme, authority) {
             return Ok(d);
+        }
+        if authority.bytes().any(|b| matches!(b, b'/' | b'\\' | b'?' | b'#')) {
+            return Err(DestinationError::InvalidUrl("the authority holds a path, query or fragment".into()));
         }
         Destination::parse_url(&format!("{scheme}://{authority}/"))
     }
@@ -158,6 +159,26 @@ impl Destination {
     }
 }
 
+/// What a byte may be in a canonical host (one table load per byte).
+const OTHER: u8 = 0;
+const LDH: u8 = 1;
+const DOT: u8 = 2;
+const COLON: u8 = 3;
+static HOST_BYTE: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => LDH,
+            b'.' => DOT,
+            b':' => COLON,
+            _ => OTHER,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The fast path of [`Destination::from_authority`]: `Some` only for an
 /// authority whose WHATWG parse is known without running the parser, `None`
 /// (use the parser) for anything else.
@@ -174,36 +195,43 @@ fn canonical_authority(scheme: &str, authority: &str) -> Option<Destination> {
         "http" => (Scheme::Http, 80),
         _ => return None,
     };
+    // One pass over the host: every byte a lower-case letter, digit, hyphen or
+    // a dot ending a non-empty label; no label starting `xn--`.
     let bytes = authority.as_bytes();
-    let (host, port) = match bytes.iter().position(|&b| b == b':') {
-        None => (bytes, default_port),
-        Some(colon) => {
-            let digits = &bytes[colon + 1..];
-            if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
-                return None;
+    let not_punycode = |label: &[u8]| !label.starts_with(b"xn--");
+    let mut label = 0; // where the current label starts
+    let mut end = bytes.len(); // where the host ends
+    for (i, &b) in bytes.iter().enumerate() {
+        match HOST_BYTE[usize::from(b)] {
+            LDH => {}
+            DOT if i > label && not_punycode(&bytes[label..i]) => label = i + 1,
+            COLON => {
+                end = i;
+                break;
             }
-            let port = digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-            (&bytes[..colon], u16::try_from(port).ok()?)
+            _ => return None,
         }
-    };
-    let mut last_label_first = 0;
-    for label in host.split(|&b| b == b'.') {
-        if label.is_empty()
-            || !label.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            || label.starts_with(b"xn--")
-        {
-            return None;
-        }
-        last_label_first = label[0];
     }
-    if !last_label_first.is_ascii_lowercase() {
+    // The last label: non-empty, not Punycode, starting with a letter (not an
+    // IPv4 number form).
+    let last = &bytes[label..end];
+    if !last.first().is_some_and(u8::is_ascii_lowercase) || !not_punycode(last) {
         return None;
     }
-    // Only ASCII bytes were accepted, so `host` is a `str` boundary.
-    let host = &authority[..host.len()];
+    let port = if end == bytes.len() {
+        default_port
+    } else {
+        let digits = &bytes[end + 1..];
+        if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let port = digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        u16::try_from(port).ok()?
+    };
+    // Only ASCII bytes were accepted, so `end` is a `str` boundary.
     Some(Destination {
         scheme,
-        host: Host::Name(host.into()),
+        host: Host::Name(authority[..end].into()),
         port,
     })
 }

@@ -113,6 +113,64 @@ async fn relative_uris_use_the_host_header_or_are_denied() {
     assert_eq!(seen.lock().unwrap().len(), 1, "the inner service ran for a denied request");
 }
 
+/// `no_decision_extension` changes what the inner service finds in the
+/// extensions and nothing else: the same requests go through, the same are
+/// refused with the same decision, and a refused one makes no connection.
+#[tokio::test]
+async fn without_the_decision_extension_the_verdicts_are_the_same() {
+    let up = CountingServer::ok().await;
+    let other = CountingServer::ok().await;
+    let p = policy(&allow_loopback_port(up.port()));
+    let default = EnforcePolicyLayer::new(p.clone()).layer(hyper_client());
+    let bare = EnforcePolicyLayer::new(p.clone()).no_decision_extension().layer(hyper_client());
+    let urls = [
+        up.url("/a"),
+        other.url("/b"),
+        format!("https://127.0.0.1:{}/", up.port()),
+        format!("http://localhost:{}/", up.port()),
+        "http://[::1]:1/".to_string(),
+        "ftp://127.0.0.1/".to_string(),
+    ];
+    for url in &urls {
+        let a = send(default.clone(), url).await;
+        let b = send(bare.clone(), url).await;
+        match (a, b) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{url}"),
+            (Err(a), Err(b)) => {
+                let (a, b) = (a.downcast_ref::<Denied>(), b.downcast_ref::<Denied>());
+                let (a, b) = (a.expect("denied").decision(), b.expect("denied").decision());
+                assert_eq!((a.reason(), a.destination()), (b.reason(), b.destination()), "{url}");
+            }
+            (a, b) => panic!("{url}: with the extension {a:?}, without {b:?}"),
+        }
+    }
+    assert_eq!(up.connections(), 2, "the allowed URL, once per layer");
+    assert_eq!(other.connections(), 0, "a denied destination was contacted");
+
+    // What the inner service sees.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Option<Decision>>::new()));
+    let seen2 = seen.clone();
+    let inner = tower::service_fn(move |req: http::Request<Empty<Bytes>>| {
+        seen2.lock().unwrap().push(req.extensions().get::<Decision>().cloned());
+        async { Ok::<_, std::convert::Infallible>(http::Response::new(())) }
+    });
+    let url = up.url("/c");
+    EnforcePolicyLayer::new(p.clone())
+        .layer(inner.clone())
+        .oneshot(get(&url))
+        .await
+        .unwrap();
+    EnforcePolicyLayer::new(p)
+        .no_decision_extension()
+        .layer(inner)
+        .oneshot(get(&url))
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].as_ref().and_then(Decision::rule).map(|r| r.id()), Some("upstream"));
+    assert!(seen[1].is_none(), "the decision was put in the extensions");
+}
+
 #[tokio::test]
 async fn observe_mode_lets_requests_through_and_logs_the_would_deny() {
     let up = CountingServer::ok().await;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use egress_policy_core::{Scheme, SharedPolicy};
 use tower_layer::Layer;
 
-use super::EnforcePolicy;
+use super::{EnforcePolicy, Settings};
 
 /// Applies [`EnforcePolicy`]: every request is decided on before it is sent.
 ///
@@ -21,26 +21,26 @@ use super::EnforcePolicy;
 ///   calling the inner service.
 #[derive(Debug, Clone)]
 pub struct EnforcePolicyLayer {
-    policy: SharedPolicy,
-    client: Option<Arc<str>>,
-    default_scheme: Scheme,
-    require_matching_host: bool,
+    settings: Settings,
 }
 
 impl EnforcePolicyLayer {
     /// Enforces `policy` for an unnamed client.
     pub fn new(policy: SharedPolicy) -> Self {
         EnforcePolicyLayer {
-            policy,
-            client: None,
-            default_scheme: Scheme::Https,
-            require_matching_host: false,
+            settings: Settings {
+                policy,
+                client: None,
+                default_scheme: Scheme::Https,
+                require_matching_host: false,
+                decision_extension: true,
+            },
         }
     }
 
     /// Decides as the client `name`: it also gets the rules whose `clients` name it.
     pub fn client_name(mut self, name: impl Into<Arc<str>>) -> Self {
-        self.client = Some(name.into());
+        self.settings.client = Some(name.into());
         self
     }
 
@@ -57,13 +57,24 @@ impl EnforcePolicyLayer {
     /// setting `Host` to reach a virtual host on an allowed address is
     /// legitimate.
     pub fn require_matching_host_header(mut self) -> Self {
-        self.require_matching_host = true;
+        self.settings.require_matching_host = true;
+        self
+    }
+
+    /// Does not put the allowed request's [`Decision`](egress_policy_core::Decision)
+    /// in its extensions. By default it is there for inner layers (logging the
+    /// rule that allowed a request, say); putting it there costs an owned
+    /// decision and the extensions map's allocations on every request. Turn it
+    /// off when nothing below reads it. Denials are unaffected: their
+    /// [`Denied`](egress_policy_core::Denied) error always carries the decision.
+    pub fn no_decision_extension(mut self) -> Self {
+        self.settings.decision_extension = false;
         self
     }
 
     /// The scheme assumed for relative URIs taken from the `Host` header.
     pub fn default_scheme(mut self, scheme: Scheme) -> Self {
-        self.default_scheme = scheme;
+        self.settings.default_scheme = scheme;
         self
     }
 }
@@ -72,12 +83,6 @@ impl<S> Layer<S> for EnforcePolicyLayer {
     type Service = EnforcePolicy<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        EnforcePolicy::new(
-            inner,
-            self.policy.clone(),
-            self.client.clone(),
-            self.default_scheme.clone(),
-            self.require_matching_host,
-        )
+        EnforcePolicy::new(inner, Arc::new(self.settings.clone()))
     }
 }

@@ -6,7 +6,7 @@ mod layer;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use egress_policy_core::{Denied, Destination, Scheme, SharedPolicy};
+use egress_policy_core::{Decision, Denied, Destination, Scheme, SharedPolicy};
 use http::Request;
 use tower_service::Service;
 
@@ -18,27 +18,24 @@ pub use layer::EnforcePolicyLayer;
 #[derive(Debug, Clone)]
 pub struct EnforcePolicy<S> {
     inner: S,
-    policy: SharedPolicy,
-    client: Option<Arc<str>>,
-    default_scheme: Scheme,
-    require_matching_host: bool,
+    /// Shared by every clone: cloning the service (as `oneshot` callers do
+    /// per request) writes one reference count.
+    settings: Arc<Settings>,
+}
+
+/// What an [`EnforcePolicyLayer`] was configured with.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) policy: SharedPolicy,
+    pub(crate) client: Option<Arc<str>>,
+    pub(crate) default_scheme: Scheme,
+    pub(crate) require_matching_host: bool,
+    pub(crate) decision_extension: bool,
 }
 
 impl<S> EnforcePolicy<S> {
-    pub(crate) fn new(
-        inner: S,
-        policy: SharedPolicy,
-        client: Option<Arc<str>>,
-        default_scheme: Scheme,
-        require_matching_host: bool,
-    ) -> Self {
-        EnforcePolicy {
-            inner,
-            policy,
-            client,
-            default_scheme,
-            require_matching_host,
-        }
+    pub(crate) fn new(inner: S, settings: Arc<Settings>) -> Self {
+        EnforcePolicy { inner, settings }
     }
 
     /// The inner service.
@@ -106,12 +103,11 @@ pub struct HostHeaderMismatch {
 }
 
 /// With an absolute URI and a `Host` header, whether they name different
-/// destinations (host or port), compared in canonical form.
-fn host_header_mismatch<B>(req: &Request<B>, decision: &egress_policy_core::Decision) -> Option<HostHeaderMismatch> {
+/// destinations (host or port) than `decided`, compared in canonical form.
+fn host_header_mismatch<B>(req: &Request<B>, decided: &Destination) -> Option<HostHeaderMismatch> {
     let uri = req.uri();
     let scheme = uri.scheme_str()?;
     uri.authority()?;
-    let decided = decision.destination()?;
     let mut headers = req.headers().get_all(http::header::HOST).iter();
     let first = headers.next()?;
     let mismatch = |header: String| {
@@ -136,6 +132,14 @@ fn host_header_mismatch<B>(req: &Request<B>, decision: &egress_policy_core::Deci
     }
 }
 
+/// What the decision on a request leads to.
+enum Verdict {
+    /// Refused: the owned decision goes into the error.
+    Denied(Decision),
+    /// Goes on, with the owned decision when the extension wants it.
+    Proceed(Option<Decision>),
+}
+
 impl<S, B> Service<Request<B>> for EnforcePolicy<S>
 where
     S: Service<Request<B>>,
@@ -150,22 +154,45 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let client = self.client.as_deref();
-        let decision = match destination_parts(&req, &self.default_scheme) {
-            Some((scheme, authority)) if judged_scheme(scheme) => self.policy.decide_authority(scheme, authority, client),
+        let settings = &*self.settings;
+        let client = settings.client.as_deref();
+        let dest = match destination_parts(&req, &settings.default_scheme) {
+            Some((scheme, authority)) if judged_scheme(scheme) => Destination::from_authority(scheme, authority).ok(),
             // Names no destination, or one whose connection the decision would
             // not describe: invalid.
-            _ => self.policy.decide_url("", client),
+            _ => None,
         };
-        if decision.blocks() {
-            return ResponseFuture::denied(Denied::new(decision));
-        }
-        if self.require_matching_host
-            && let Some(mismatch) = host_header_mismatch(&req, &decision)
+        let verdict = match &dest {
+            // Borrowed: an owned decision (which takes the matched rule's
+            // reference count) is made only for an error or the extension.
+            Some(dest) => settings.policy.with_decision(dest, client, |d| {
+                if d.blocks() {
+                    Verdict::Denied(d.to_decision())
+                } else {
+                    Verdict::Proceed(settings.decision_extension.then(|| d.to_decision()))
+                }
+            }),
+            None => {
+                let decision = settings.policy.decide_url("", client);
+                match decision.blocks() {
+                    true => Verdict::Denied(decision),
+                    false => Verdict::Proceed(settings.decision_extension.then_some(decision)),
+                }
+            }
+        };
+        let decision = match verdict {
+            Verdict::Denied(decision) => return ResponseFuture::denied(Denied::new(decision)),
+            Verdict::Proceed(decision) => decision,
+        };
+        if settings.require_matching_host
+            && let Some(dest) = &dest
+            && let Some(mismatch) = host_header_mismatch(&req, dest)
         {
             return ResponseFuture::failed(Box::new(mismatch));
         }
-        req.extensions_mut().insert(decision);
+        if let Some(decision) = decision {
+            req.extensions_mut().insert(decision);
+        }
         ResponseFuture::called(self.inner.call(req))
     }
 }

@@ -187,6 +187,7 @@ impl EnforcedClient {
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
         RequestBuilder {
             checker: self.checker.clone(),
+            client: self.inner.clone(),
             inner: self.inner.request(method, url),
         }
     }
@@ -223,7 +224,10 @@ impl tower_service::Service<reqwest::Request> for EnforcedClient {
 #[derive(Debug)]
 pub struct RequestBuilder {
     checker: Arc<Checker>,
-    /// Holds the client it came from (`build_split` gives it back).
+    /// The enforced client. The request is always sent through it, never
+    /// through the client `inner` holds: [`RequestBuilder::map`] may replace
+    /// `inner` with a builder of any client.
+    client: reqwest::Client,
     inner: reqwest::RequestBuilder,
 }
 
@@ -260,7 +264,9 @@ impl RequestBuilder {
     }
     /// Applies any of reqwest's request-builder methods (`json`, `form`,
     /// `multipart`, `version`, ...). These cannot change the client's checks:
-    /// the final URL is decided on at [`send`](RequestBuilder::send).
+    /// the final URL is decided on at [`send`](RequestBuilder::send), and the
+    /// request is sent through the enforced client even if `f` returns a
+    /// builder made from another `reqwest::Client`.
     pub fn map(mut self, f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> Self {
         self.inner = f(self.inner);
         self
@@ -271,8 +277,9 @@ impl RequestBuilder {
     }
     /// Checks and sends the request (see [`EnforcedClient::execute`]).
     pub fn send(self) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + 'static {
-        let (client, request) = self.inner.build_split();
-        execute_checked(With::Owned(self.checker, client), request)
+        // The builder's own client is dropped: see `client`.
+        let (_, request) = self.inner.build_split();
+        execute_checked(With::Owned(self.checker, self.client), request)
     }
 }
 

@@ -29,14 +29,20 @@ pub(crate) fn in_flight() -> Option<Current> {
 }
 
 /// Runs `f` on the decisions in scope, if any. `f` must not enter a scope.
+/// While the thread is being torn down there are none.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
-    CURRENT.with(|c| f(c.borrow().as_deref()))
+    let mut f = Some(f);
+    let ran = CURRENT.try_with(|c| f.take().map(|f| f(c.borrow().as_deref())));
+    match ran {
+        Ok(Some(r)) => r,
+        _ => f.take().expect("f has not run")(None),
+    }
 }
 
 /// Replaces the decisions in scope (a redirect hop). Outside a scope nothing
 /// is set: a decision must never outlive the request it was made for.
 pub(crate) fn replace(current: Current) {
-    CURRENT.with(|c| {
+    let _ = CURRENT.try_with(|c| {
         if let Some(slot) = c.borrow_mut().as_mut() {
             **slot = current;
         }
@@ -82,14 +88,16 @@ struct Entered<'a> {
 
 impl<'a> Entered<'a> {
     fn new(slot: &'a mut Option<Box<Current>>) -> Self {
-        CURRENT.with(|c| std::mem::swap(slot, &mut *c.borrow_mut()));
+        // While the thread is being torn down nothing can be put in scope:
+        // the future is polled without its decisions, and refused.
+        let _ = CURRENT.try_with(|c| std::mem::swap(slot, &mut *c.borrow_mut()));
         Entered { slot }
     }
 }
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        CURRENT.with(|c| std::mem::swap(self.slot, &mut *c.borrow_mut()));
+        let _ = CURRENT.try_with(|c| std::mem::swap(self.slot, &mut *c.borrow_mut()));
     }
 }
 

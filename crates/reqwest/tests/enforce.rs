@@ -106,6 +106,29 @@ async fn redirects_to_denied_destinations_stop_at_the_hop() {
     assert_eq!(target.connections(), 0, "a redirect hop reached a denied destination");
 }
 
+/// `RequestBuilder::map` hands out reqwest's builder, which an attacker-shaped
+/// closure can swap for one made from a plain `reqwest::Client`: the request
+/// must still go through the enforced client (its redirect policy, resolver
+/// and connector), so the denied redirect target is never reached.
+#[tokio::test]
+async fn map_cannot_swap_in_an_unenforced_client() {
+    let target = CountingServer::ok().await;
+    let redirector = CountingServer::redirect(302, target.url("/")).await;
+    let p = shared(&format!(
+        "version = 1
+{}",
+        allow_port("redirector", "127.0.0.1/32", redirector.port())
+    ));
+    let c = builder(&p).build().unwrap();
+    let plain = reqwest::Client::new();
+    let url = redirector.url("/start");
+    let swapped = url.clone();
+    let e = c.get(&url).map(move |_| plain.get(swapped)).send().await.unwrap_err();
+    assert_eq!(reason(&e), Reason::PortNotAllowed, "{e:#}");
+    assert_eq!(redirector.connections(), 1);
+    assert_eq!(target.connections(), 0, "the swapped-in client followed the redirect");
+}
+
 #[tokio::test]
 async fn allowed_redirect_hops_are_followed_with_a_hop_limit() {
     let target = CountingServer::ok().await;

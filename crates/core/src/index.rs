@@ -97,6 +97,7 @@ impl Index {
     /// then wildcard suffixes from longest to shortest; for addresses, CIDRs from
     /// longest prefix. Stops when `f` returns `true`. Callers check names with
     /// [`matchable`] first (once per decision, not once per index).
+    #[inline]
     pub(crate) fn for_each_candidate(&self, host: &Host, mut f: impl FnMut(u32) -> bool) {
         match host {
             Host::Name(name) => {
@@ -162,6 +163,7 @@ impl PrefixTable {
 
     /// Calls `f` with each rule whose network contains `ip`, most specific first.
     /// Stops when `f` returns `true`.
+    #[inline]
     pub(crate) fn for_each_match(&self, ip: IpAddr, f: impl FnMut(u32) -> bool) {
         match canonical_ip(ip) {
             IpAddr::V4(v4) => {
@@ -178,6 +180,7 @@ impl PrefixTable {
 
 /// Probes each prefix length, longest first, with the address's network at
 /// that length; stops at the first rule `f` accepts.
+#[inline]
 fn probe_levels<K: std::hash::Hash + Eq>(levels: &[(u8, FastMap<K, Slots>)], network: impl Fn(u8) -> K, mut f: impl FnMut(u32) -> bool) {
     for (len, map) in levels {
         if let Some(rules) = map.get(&network(*len))

@@ -374,6 +374,9 @@ impl Policy {
     /// (NAT64, 6to4, Teredo, ISATAP, IPv4-compatible and -translated): denying is
     /// never weaker than the private floor.
     pub(crate) fn deny_match(&self, host: &Host, scheme: &Scheme, port: u16, cx: &Context<'_>) -> Option<&Arc<Rule>> {
+        if self.deny.is_empty() {
+            return None;
+        }
         let hit = self.deny_match_exact(host, scheme, port, cx);
         if hit.is_some() || self.deny_index.cidrs.is_empty() {
             return hit;

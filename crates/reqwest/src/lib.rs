@@ -81,6 +81,14 @@
 //!   the pooled connection went to was admitted under the old policy. Lower
 //!   [`Builder::pool_idle_timeout`] where reloads must take effect on addresses
 //!   at once.
+//! - The decisions are in scope while the enforced request's future is polled,
+//!   and the connector layer checks that a decision is in scope and still
+//!   holds, not which URL it was made for (reqwest's connector sees no
+//!   request). So another request polled *inside* that future (from a custom
+//!   [`Lookup`] that makes HTTP calls, or a reqwest-middleware layer placed
+//!   after [`EnforceMiddleware`] that sends requests of its own) on a client
+//!   built by this crate runs under the outer request's decision. Do not send
+//!   requests from inside those hooks; order [`EnforceMiddleware`] last.
 //! - Errors never carry the request URL (reqwest's `without_url`): userinfo,
 //!   query strings and fragments stay out of logs.
 //!

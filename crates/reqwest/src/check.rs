@@ -105,6 +105,7 @@ impl Checker {
     /// the proxy would resolve it itself, out of our sight. A target whose every
     /// address is refused is denied (`resolved_to_forbidden_address`), as it
     /// would be without a proxy.
+    #[cfg(feature = "middleware")]
     pub(crate) async fn preflight(&self, url: &url::Url) -> Result<Current, Refused> {
         let current = self.decide(url).map_err(Refused::Denied)?;
         if self.needs_local_admission(&current) {

@@ -347,3 +347,67 @@ where
         Box::pin(self.local().call(request))
     }
 }
+
+/// A request sent through the client inside an [`EnforcedClient`](crate::EnforcedClient)'s
+/// request builder (reachable through `RequestBuilder::map`): that client
+/// refuses every lookup and connection.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "egress-policy: a request sent with the client of an enforced request builder (reached through \
+     RequestBuilder::map); refused (send requests with RequestBuilder::send or EnforcedClient::execute)"
+)]
+pub(crate) struct Unroutable;
+
+/// The client enforced request builders are made from. `RequestBuilder::map`
+/// hands reqwest's builder, and so its client, to the caller; this one shares
+/// no connection pool with the enforced client (pooled connections need no
+/// new decision) and refuses every lookup and connection, so nothing sent
+/// through it leaves the process. The request itself is always sent through
+/// the enforced client, which applies its own default headers and timeouts.
+pub(crate) fn unroutable_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(RefuseLookups))
+        .connector_layer(RefuseConnectionsLayer)
+        .build()
+}
+
+struct RefuseLookups;
+
+impl reqwest::dns::Resolve for RefuseLookups {
+    fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(std::future::ready(Err(Box::new(Unroutable) as BoxError)))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RefuseConnectionsLayer;
+
+impl<S> tower_layer::Layer<S> for RefuseConnectionsLayer {
+    type Service = RefuseConnections<S>;
+    fn layer(&self, inner: S) -> RefuseConnections<S> {
+        RefuseConnections(inner)
+    }
+}
+
+/// Refuses every connection; the inner connector is kept only for its types.
+#[derive(Debug, Clone)]
+struct RefuseConnections<S>(S);
+
+impl<S, R> tower_service::Service<R> for RefuseConnections<S>
+where
+    S: tower_service::Service<R, Error = BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = std::future::Ready<Result<S::Response, BoxError>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: R) -> Self::Future {
+        std::future::ready(Err(Box::new(Unroutable)))
+    }
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 use egress_policy_core::{Denied, SharedPolicy, redact_url};
 use reqwest::{IntoUrl, Method};
 
-use crate::check::{Checker, HopRefused, RequireDecisionLayer, override_key};
+use crate::check::{Checker, HopRefused, RequireDecisionLayer, override_key, unroutable_client};
 use crate::proxy::{self, ProxyScope, ProxySpec};
 use crate::resolver::{FilteringResolver, Lookup, SystemLookup};
 use crate::scope::{Scoped, replace, scope};
@@ -26,6 +26,8 @@ use crate::{BuildError, DEFAULT_MAX_REDIRECTS, Error};
 pub struct EnforcedClient {
     inner: reqwest::Client,
     checker: Arc<Checker>,
+    /// What request builders are made from: see `check::unroutable_client`.
+    builders: reqwest::Client,
 }
 
 /// The checker and the reqwest client a request runs with.
@@ -133,12 +135,15 @@ where
             };
             this.state = this.start(with, request);
         }
-        match &mut this.state {
-            State::Sending(sending) => Pin::new(sending).poll(cx).map_err(Error::from),
-            State::Proxied(proxied) => proxied.as_mut().poll(cx),
-            State::Failed(error) => Poll::Ready(Err(error.take().expect("request future polled after completion"))),
+        let out = match &mut this.state {
+            State::Sending(sending) => std::task::ready!(Pin::new(sending).poll(cx)).map_err(Error::from),
+            State::Proxied(proxied) => std::task::ready!(proxied.as_mut().poll(cx)),
+            State::Failed(error) => Err(error.take().expect("request future polled after completion")),
             State::Start(..) => unreachable!("started above"),
-        }
+        };
+        // Done: polled again, it panics here, not inside reqwest's finished future.
+        this.state = State::Failed(None);
+        Poll::Ready(out)
     }
 }
 
@@ -188,7 +193,7 @@ impl EnforcedClient {
         RequestBuilder {
             checker: self.checker.clone(),
             client: self.inner.clone(),
-            inner: self.inner.request(method, url),
+            inner: self.builders.request(method, url),
         }
     }
 
@@ -225,8 +230,9 @@ impl tower_service::Service<reqwest::Request> for EnforcedClient {
 pub struct RequestBuilder {
     checker: Arc<Checker>,
     /// The enforced client. The request is always sent through it, never
-    /// through the client `inner` holds: [`RequestBuilder::map`] may replace
-    /// `inner` with a builder of any client.
+    /// through the client `inner` holds (one that refuses everything, see
+    /// `check::unroutable_client`): [`RequestBuilder::map`] hands `inner` out
+    /// and may replace it with a builder of any client.
     client: reqwest::Client,
     inner: reqwest::RequestBuilder,
 }
@@ -456,16 +462,19 @@ impl Builder {
     /// Builds the enforced client.
     pub fn build(self) -> Result<EnforcedClient, BuildError> {
         let (inner, checker) = self.assemble()?;
-        Ok(EnforcedClient { inner, checker })
+        let builders = unroutable_client().map_err(BuildError::Reqwest)?;
+        Ok(EnforcedClient { inner, checker, builders })
     }
 
     /// Builds the pieces for reqwest-middleware users: the plain
     /// `reqwest::Client` with the resolver, redirect policy and proxy stance
     /// installed, and the [`EnforceMiddleware`](crate::EnforceMiddleware) that
     /// makes the request-level check. Both are needed: the client refuses every
-    /// connection and lookup that no [`EnforceMiddleware`](crate::EnforceMiddleware)
-    /// decided (IP-literal URLs included), so a client used without it fails
-    /// closed.
+    /// new connection and lookup that no [`EnforceMiddleware`](crate::EnforceMiddleware)
+    /// decided (IP-literal URLs included). But a request sent on the bare client
+    /// can reuse a connection that an earlier, enforced request left in its
+    /// pool, with no decision at all: never hand the bare client out, only the
+    /// `reqwest_middleware` client wrapping it.
     ///
     /// ```no_run
     /// use egress_policy_core::{Policy, SharedPolicy};

@@ -12,6 +12,7 @@
 //! | every name lookup (targets, redirect hops, proxy names) | a filtering resolver: admission on every answer under the decision of the request in flight, connect only to admitted addresses |
 //! | `resolve()` overrides | offered by [`Builder::resolve`] only, and admitted like any answer |
 //! | proxies (environment or explicit) | used only when the policy allows the proxy itself; re-checked per request |
+//! | the client inside a request builder ([`RequestBuilder::map`] hands it out) | not the enforced one: a client that shares no connection pool and refuses every lookup and connection; requests are always sent through the enforced client |
 //! | targets behind a proxy | resolved and admitted locally before the request goes to the proxy (opt out with [`Builder::danger_trust_proxy_resolution`]) |
 //!
 //! ## One admission semantics

@@ -129,6 +129,41 @@ async fn map_cannot_swap_in_an_unenforced_client() {
     assert_eq!(target.connections(), 0, "the swapped-in client followed the redirect");
 }
 
+/// The client inside the request builder that `map` hands out is not the
+/// enforced one: a request sent with it fails, even to a destination the
+/// enforced client has a pooled connection to (a pooled connection needs no
+/// lookup and no connect, so the enforced client's own resolver and connector
+/// would not see such a request).
+#[tokio::test]
+async fn the_client_map_hands_out_reaches_nothing() {
+    let up = CountingServer::ok().await;
+    let p = shared(&format!("version = 1\n{}", allow_port("up", "127.0.0.1/32", up.port())));
+    let c = builder(&p).build().unwrap();
+    let url = up.url("/");
+    // A connection to `up` is now pooled.
+    assert_eq!(c.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(up.connections(), 1);
+    let leaked = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = leaked.clone();
+    let _ = c.get(&url).map(move |b| {
+        let (client, request) = b.build_split();
+        *keep.lock().unwrap() = Some(client.clone());
+        reqwest::RequestBuilder::from_parts(client, request.unwrap())
+    });
+    let leaked = leaked.lock().unwrap().take().unwrap();
+    for target in [url.clone(), "http://169.254.169.254/".to_string()] {
+        let e = leaked.get(&target).send().await.unwrap_err();
+        let mut chain = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            chain.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        assert!(chain.contains("request builder") && chain.contains("refused"), "{target}: {chain}");
+    }
+    assert_eq!(up.connections(), 1, "the leaked client connected");
+}
+
 #[tokio::test]
 async fn allowed_redirect_hops_are_followed_with_a_hop_limit() {
     let target = CountingServer::ok().await;

@@ -190,8 +190,15 @@ where
         {
             return ResponseFuture::failed(Box::new(mismatch));
         }
-        if let Some(decision) = decision {
-            req.extensions_mut().insert(decision);
+        match decision {
+            Some(decision) => {
+                req.extensions_mut().insert(decision);
+            }
+            // No stale decision (the caller's, or an outer layer's) reaches
+            // inner layers as if this one had made it.
+            None => {
+                req.extensions_mut().remove::<Decision>();
+            }
         }
         ResponseFuture::called(self.inner.call(req))
     }

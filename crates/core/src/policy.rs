@@ -335,9 +335,7 @@ impl Policy {
 
     /// Decides on a destination ([`docs::matching`](crate::docs::matching)) and emits one audit event.
     pub fn decide_with(&self, dest: &Destination, cx: &Context<'_>) -> Decision {
-        let d = self.evaluate(dest, cx);
-        self.emit(d);
-        d.to_decision()
+        self.judge(dest, cx).to_decision()
     }
 
     /// [`Policy::decide_with`] without making an owned decision: the result

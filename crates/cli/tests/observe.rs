@@ -141,20 +141,22 @@ fn suggest_writes_a_policy_that_needs_review_then_allows_exactly_what_was_observ
         "https://evil.example/",
         "tcp://db2.internal.example:5433",
     ] {
-        let out = run(&["check", "--json", "--policy", p, url]);
+        let out = run(&["check", "--json", "--now", "2026-06-01", "--policy", p, url]);
         let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
         assert_eq!(v["verdict"], "deny", "{url}: {v}");
     }
     let out = run(&[
         "check",
         "--json",
+        "--now",
+        "2026-06-01",
         "--policy",
         p,
         "--resolve",
         "db.internal.example=10.20.3.5",
         "https://db.internal.example:5432/",
     ]);
-    assert!(text(&out.stdout).contains("resolved_to_forbidden_address"));
+    assert!(text(&out.stdout).contains("resolved_to_forbidden_address"), "{}", text(&out.stdout));
 }
 
 #[test]
@@ -343,7 +345,7 @@ fn suggest_never_proposes_what_a_deny_rule_or_the_floor_refused() {
         ("https://x0q7k2m9z4w.exfil.example/", "allowed_by_rule"),
         ("https://x9q7k2m9z4w.exfil.example/", "no_matching_rule"),
     ] {
-        let out = run(&["check", "--json", "--policy", p, url]);
+        let out = run(&["check", "--json", "--now", "2026-06-01", "--policy", p, url]);
         let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
         assert_eq!(v["reason"], want, "{url}: {v}");
     }

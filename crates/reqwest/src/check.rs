@@ -11,12 +11,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use egress_policy_core::{Decision, Denied, Destination, Host, SharedPolicy};
 
 use crate::proxy::ProxySpec;
 use crate::resolver::Lookup;
-use crate::scope::{in_flight, with_current};
+use crate::scope::with_current;
 
 /// What was decided for the request (or redirect hop) in flight.
 #[derive(Debug, Clone)]
@@ -29,11 +30,19 @@ pub(crate) struct Current {
     /// a redirect hop to the same name (another scheme, port or path) can be
     /// admitted under its own decision without a lookup.
     pub(crate) answer: Option<(Host, Arc<[IpAddr]>)>,
+    /// The [`Checker::id`] of the checker that decided. The resolver, the
+    /// connector layer and the redirect policy of one client act only on its
+    /// own decisions: a request on another enforced client, polled inside
+    /// this one, finds decisions made under another policy and is refused.
+    pub(crate) owner: u64,
 }
 
 /// Everything a check needs: shared by the client, its redirect policy, its
 /// resolver and the middleware.
 pub(crate) struct Checker {
+    /// Unique per checker for the life of the process (never reused, unlike
+    /// an address): see [`Current::owner`].
+    pub(crate) id: u64,
     pub(crate) policy: SharedPolicy,
     pub(crate) client: Option<Arc<str>>,
     pub(crate) proxies: Vec<ProxySpec>,
@@ -63,7 +72,31 @@ pub(crate) enum Refused {
     Lookup(std::io::Error),
 }
 
+/// A fresh [`Checker::id`].
+pub(crate) fn next_checker_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Why a client found no decision of its own in scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotInScope {
+    /// No enforced request is being polled.
+    Nothing,
+    /// The request being polled was decided by another enforced client.
+    Foreign,
+}
+
 impl Checker {
+    /// A copy of the decisions in scope, if this checker made them.
+    pub(crate) fn own_in_flight(&self) -> Result<Current, NotInScope> {
+        with_current(|c| match c {
+            None => Err(NotInScope::Nothing),
+            Some(c) if c.owner != self.id => Err(NotInScope::Foreign),
+            Some(c) => Ok(c.clone()),
+        })
+    }
+
     /// Decides on a URL (request or redirect hop) and on the proxy that would
     /// carry it. Synchronous: no lookup.
     pub(crate) fn decide(&self, url: &url::Url) -> Result<Current, Denied> {
@@ -89,6 +122,7 @@ impl Checker {
             target,
             proxy,
             answer: None,
+            owner: self.id,
         })
     }
 
@@ -139,7 +173,7 @@ impl Checker {
     pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {
         let mut current = self.decide(url).map_err(HopRefused::Denied)?;
         if self.needs_local_admission(&current) {
-            let previous = with_current(|c| c.and_then(|prev| prev.answer.clone()));
+            let previous = with_current(|c| c.filter(|prev| prev.owner == self.id).and_then(|prev| prev.answer.clone()));
             let hop_host = current.target.destination().map(Destination::host);
             match previous {
                 Some((host, addrs)) if Some(&host) == hop_host => {
@@ -183,7 +217,10 @@ impl Checker {
     /// policy changed since. `Err` before any lookup: no request in flight, a name
     /// the request did not decide, or a name now denied.
     pub(crate) fn decisions_for(&self, name: &str) -> Result<Vec<Decision>, LookupRefused> {
-        let current = in_flight().ok_or_else(|| LookupRefused::NoRequest(name.into()))?;
+        let current = self.own_in_flight().map_err(|why| match why {
+            NotInScope::Nothing => LookupRefused::NoRequest(name.into()),
+            NotInScope::Foreign => LookupRefused::Foreign(name.into()),
+        })?;
         let host = Host::parse(name).map_err(|_| LookupRefused::NotDecided(name.into()))?;
         let served: Vec<Decision> = std::iter::once(current.target)
             .chain(current.proxy)
@@ -217,6 +254,11 @@ pub(crate) enum HopRefused {
          `Builder::danger_trust_proxy_resolution`)"
     )]
     ProxiedNewName,
+    #[error(
+        "egress-policy: redirect of a request this client's check did not decide (sent from inside another \
+         enforced client's request, or with a client from build_for_middleware without its middleware); refused"
+    )]
+    NotInScope,
 }
 
 /// Why the resolver refused to look a name up.
@@ -229,6 +271,12 @@ pub(crate) enum LookupRefused {
          EnforcedClient, or add EnforceMiddleware to a reqwest-middleware client)"
     )]
     NoRequest(Box<str>),
+    #[error(
+        "egress-policy: lookup of `{0}` by a request sent from inside another enforced client's request, \
+         which was decided under that client's policy; refused (send requests from hooks through an \
+         EnforcedClient of their own)"
+    )]
+    Foreign(Box<str>),
     #[error("egress-policy: lookup of `{0}`, a name the request in flight did not decide; refused")]
     NotDecided(Box<str>),
 }
@@ -256,6 +304,18 @@ pub(crate) fn override_key(name: &str) -> Box<str> {
      or add EnforceMiddleware to a reqwest-middleware client)"
 )]
 pub(crate) struct NoDecision;
+
+/// A connection was about to be made by one enforced client while a request
+/// of another was being polled (a request sent from inside its hooks): the
+/// decision in scope was made under the other client's policy. Refused
+/// before any I/O.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "egress-policy: connection by a request sent from inside another enforced client's request, which was \
+     decided under that client's policy; refused (send requests from hooks through an EnforcedClient of \
+     their own)"
+)]
+pub(crate) struct ForeignDecision;
 
 /// reqwest connector layer: every new connection must be made inside a request
 /// that the check decided (an IP-literal URL never reaches the resolver, so the
@@ -331,10 +391,12 @@ where
 
     fn call(&mut self, request: R) -> Self::Future {
         let refuse = |e: BoxError| -> Self::Future { Box::pin(std::future::ready(Err(e))) };
-        let Some(current) = in_flight() else {
-            return refuse(Box::new(NoDecision));
-        };
         let checker = &self.shared.checker;
+        let current = match checker.own_in_flight() {
+            Ok(current) => current,
+            Err(NotInScope::Nothing) => return refuse(Box::new(NoDecision)),
+            Err(NotInScope::Foreign) => return refuse(Box::new(ForeignDecision)),
+        };
         let client = checker.client.as_deref();
         for decision in std::iter::once(current.target).chain(current.proxy) {
             let now = checker.policy.current(decision, client);

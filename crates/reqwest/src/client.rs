@@ -11,7 +11,7 @@ use std::time::Duration;
 use egress_policy_core::{Denied, SharedPolicy, redact_url};
 use reqwest::{IntoUrl, Method};
 
-use crate::check::{Checker, HopRefused, RequireDecisionLayer, override_key, unroutable_client};
+use crate::check::{Checker, HopRefused, RequireDecisionLayer, next_checker_id, override_key, unroutable_client};
 use crate::proxy::{self, ProxyScope, ProxySpec};
 use crate::resolver::{FilteringResolver, Lookup, SystemLookup};
 use crate::scope::{Scoped, replace, scope};
@@ -512,6 +512,7 @@ impl Builder {
             proxies.extend(proxy::from_env(var.as_ref(), &self.policy, client.as_deref()));
         }
         let checker = Arc::new(Checker {
+            id: next_checker_id(),
             policy: self.policy,
             client,
             proxies,
@@ -529,8 +530,11 @@ impl Builder {
             match hops.hop(attempt.url()) {
                 Ok(current) => {
                     // The resolver admits the hop's lookups under the hop's decision.
-                    replace(current);
-                    attempt.follow()
+                    if replace(current) {
+                        attempt.follow()
+                    } else {
+                        attempt.error(HopRefused::NotInScope)
+                    }
                 }
                 Err(HopRefused::Denied(denied)) => attempt.error(denied),
                 Err(refused) => attempt.error(refused),

@@ -83,13 +83,17 @@
 //!   [`Builder::pool_idle_timeout`] where reloads must take effect on addresses
 //!   at once.
 //! - The decisions are in scope while the enforced request's future is polled,
-//!   and the connector layer checks that a decision is in scope and still
-//!   holds, not which URL it was made for (reqwest's connector sees no
-//!   request). So another request polled *inside* that future (from a custom
-//!   [`Lookup`] that makes HTTP calls, or a reqwest-middleware layer placed
-//!   after [`EnforceMiddleware`] that sends requests of its own) on a client
-//!   built by this crate runs under the outer request's decision. Do not send
-//!   requests from inside those hooks; order [`EnforceMiddleware`] last.
+//!   and the connector layer checks that a decision of *its own client* is in
+//!   scope and still holds, not which URL it was made for (reqwest's connector
+//!   sees no request). A request on *another* client built by this crate, sent
+//!   from inside that future, is refused: its resolver, connector and redirect
+//!   policy act only on decisions their own client made. But a request on the
+//!   *same* client polled inside that future runs under the outer request's
+//!   decision: a reqwest-middleware layer placed after [`EnforceMiddleware`]
+//!   that sends requests of its own, or a custom [`Lookup`] that uses the
+//!   client its middleware client wraps. Order [`EnforceMiddleware`] last, and
+//!   send requests from hooks with an [`EnforcedClient`] (each such request is
+//!   decided on its own).
 //! - Errors never carry the request URL (reqwest's `without_url`): userinfo,
 //!   query strings and fragments stay out of logs.
 //!

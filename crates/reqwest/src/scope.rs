@@ -23,11 +23,6 @@ thread_local! {
     static CURRENT: RefCell<Option<Box<Current>>> = const { RefCell::new(None) };
 }
 
-/// A copy of the decisions in scope, if any.
-pub(crate) fn in_flight() -> Option<Current> {
-    with_current(|c| c.cloned())
-}
-
 /// Runs `f` on the decisions in scope, if any. `f` must not enter a scope.
 /// While the thread is being torn down there are none.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
@@ -39,14 +34,21 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
     }
 }
 
-/// Replaces the decisions in scope (a redirect hop). Outside a scope nothing
-/// is set: a decision must never outlive the request it was made for.
-pub(crate) fn replace(current: Current) {
-    let _ = CURRENT.try_with(|c| {
-        if let Some(slot) = c.borrow_mut().as_mut() {
-            **slot = current;
-        }
-    });
+/// Replaces the decisions in scope (a redirect hop) if the same checker made
+/// them, and says whether it did. Outside a scope nothing is set (a decision
+/// must never outlive the request it was made for), nor over another
+/// client's decisions (the request they were made for goes on under them).
+#[must_use = "a hop whose decision is not in scope must be refused"]
+pub(crate) fn replace(current: Current) -> bool {
+    CURRENT
+        .try_with(|c| match c.borrow_mut().as_mut() {
+            Some(slot) if slot.owner == current.owner => {
+                **slot = current;
+                true
+            }
+            _ => false,
+        })
+        .unwrap_or(false)
 }
 
 /// `future`, with `current` in scope while it is polled.
@@ -106,7 +108,14 @@ mod tests {
     use super::*;
     use egress_policy_core::{Policy, SharedPolicy};
 
+    /// The owner of every decision in these tests but the foreign one's.
+    const OWNER: u64 = 1;
+
     fn current(host: &str) -> Current {
+        owned_by(host, OWNER)
+    }
+
+    fn owned_by(host: &str, owner: u64) -> Current {
         let policy = SharedPolicy::new(Policy::from_toml_str("version = 1\nmode = \"open\"\n").expect("policy"));
         let url = url::Url::parse(&format!("https://{host}/")).expect("url");
         let target = policy.decide(&egress_policy_core::Destination::from_url(&url).expect("destination"), None);
@@ -114,6 +123,7 @@ mod tests {
             target,
             proxy: None,
             answer: None,
+            owner,
         }
     }
 
@@ -161,18 +171,25 @@ mod tests {
 
     #[test]
     fn replace_lasts_for_the_scope_and_never_outside() {
-        replace(current("outside.example"));
+        assert!(!replace(current("outside.example")));
         assert_eq!(host_in_scope(), None, "replace outside a scope sets nothing");
         let mut hopped = false;
         let hop = Box::new(move || {
             if !hopped {
-                replace(current("hop.example"));
+                assert!(replace(current("hop.example")));
                 hopped = true;
             }
         });
         let seen = block_on(scope(current("a.example"), Probe(Vec::new(), Some(hop))));
         assert_eq!(seen, vec![Some("a.example".to_string()), Some("hop.example".to_string())]);
         assert_eq!(host_in_scope(), None);
+    }
+
+    #[test]
+    fn another_checkers_replace_leaves_the_scope_alone() {
+        let hop = Box::new(|| assert!(!replace(owned_by("foreign.example", OWNER + 1))));
+        let seen = block_on(scope(current("a.example"), Probe(Vec::new(), Some(hop))));
+        assert_eq!(seen, vec![Some("a.example".to_string()); 2]);
     }
 
     #[test]

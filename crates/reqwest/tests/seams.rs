@@ -389,3 +389,56 @@ async fn no_proxy_comes_from_the_same_source_as_the_proxies() {
     assert_eq!(body, format!("ok from {}", target.port()), "NO_PROXY sent it direct");
     assert_eq!((proxy.connections(), target.connections()), (0, 1));
 }
+
+/// A request on one enforced client sent from inside another's request (here
+/// from the outer client's `Lookup`, while its request is being polled) does
+/// not run under the outer request's decision: the outer decision covers the
+/// outer URL only, and the inner client's connector, resolver and redirect
+/// policy refuse decisions they did not make. Before, the inner IP-literal
+/// request to an address the policy denies connected.
+#[tokio::test]
+async fn a_request_sent_from_inside_another_clients_request_gets_no_cover() {
+    let allowed = CountingServer::ok().await;
+    let forbidden = CountingServer::ok().await;
+    let p = shared(&format!(
+        "version = 1\n[[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\nports = [{}]\n\
+         resolves_to = [\"127.0.0.1/32\"]\n",
+        allowed.port()
+    ));
+    assert_eq!(oracle(&p, &forbidden.url("/"), &[], None).0, Reason::NoMatchingRule);
+
+    // The inner clients: a bare middleware client and a raw name lookup.
+    let (bare, _enforce) = Builder::new(p.clone()).no_env_proxies().build_for_middleware().unwrap();
+    let (bare_names, _enforce) = Builder::new(p.clone())
+        .no_env_proxies()
+        .lookup(Table::new(&[("api.test", &["127.0.0.1"])]).lookup())
+        .build_for_middleware()
+        .unwrap();
+    let inner_errors: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let (errors, forbidden_url) = (inner_errors.clone(), forbidden.url("/"));
+    let names_url = format!("http://api.test:{}/", allowed.port());
+    let hook = move |_: &str| -> LookupFuture {
+        let (bare, bare_names, errors) = (bare.clone(), bare_names.clone(), errors.clone());
+        let (forbidden_url, names_url) = (forbidden_url.clone(), names_url.clone());
+        Box::pin(async move {
+            for (client, url) in [(&bare, &forbidden_url), (&bare_names, &names_url)] {
+                let outcome = client.get(url).send().await;
+                errors
+                    .lock()
+                    .unwrap()
+                    .push(outcome.map_or_else(|e| anyhow_chain(&e).join(": "), |r| format!("sent: {}", r.status())));
+            }
+            Ok(vec!["127.0.0.1".parse().unwrap()])
+        })
+    };
+    let outer = EnforcedClient::builder(p).no_env_proxies().lookup(hook).build().unwrap();
+    let url = format!("http://api.test:{}/", allowed.port());
+    assert_eq!(outer.get(&url).send().await.unwrap().status(), 200);
+
+    let errors = inner_errors.lock().unwrap().clone();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("inside another enforced client's request"), "{errors:?}");
+    assert!(errors[1].contains("inside another enforced client's request"), "{errors:?}");
+    assert_eq!(forbidden.connections(), 0, "the inner IP-literal request connected");
+    assert_eq!(allowed.connections(), 1, "only the outer request connected");
+}

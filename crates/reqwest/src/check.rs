@@ -170,10 +170,13 @@ impl Checker {
     /// admitted under the hop's own decision (its scheme and port may differ)
     /// with that answer; a hop to a new name cannot be resolved here, so it is
     /// refused unless the proxy's resolution is trusted.
+    /// A request this checker did not decide (no decision of its own in
+    /// scope) gets no hop.
     pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {
         let mut current = self.decide(url).map_err(HopRefused::Denied)?;
+        let previous = self.own_in_flight().map_err(|_| HopRefused::NotInScope)?;
         if self.needs_local_admission(&current) {
-            let previous = with_current(|c| c.filter(|prev| prev.owner == self.id).and_then(|prev| prev.answer.clone()));
+            let previous = previous.answer;
             let hop_host = current.target.destination().map(Destination::host);
             match previous {
                 Some((host, addrs)) if Some(&host) == hop_host => {
@@ -255,8 +258,9 @@ pub(crate) enum HopRefused {
     )]
     ProxiedNewName,
     #[error(
-        "egress-policy: redirect of a request this client's check did not decide (sent from inside another \
-         enforced client's request, or with a client from build_for_middleware without its middleware); refused"
+        "egress-policy: redirect of a request this client's check did not decide (a client from \
+         build_for_middleware used without its own EnforceMiddleware, or inside another enforced client's \
+         request); refused"
     )]
     NotInScope,
 }
@@ -272,9 +276,10 @@ pub(crate) enum LookupRefused {
     )]
     NoRequest(Box<str>),
     #[error(
-        "egress-policy: lookup of `{0}` by a request sent from inside another enforced client's request, \
-         which was decided under that client's policy; refused (send requests from hooks through an \
-         EnforcedClient of their own)"
+        "egress-policy: lookup of `{0}` under a decision another enforced client made (a request sent from \
+         inside that client's request, or an EnforceMiddleware from another build); refused (pair each \
+         client with the EnforceMiddleware built with it; send requests from hooks with an EnforcedClient \
+         or a middleware client of their own)"
     )]
     Foreign(Box<str>),
     #[error("egress-policy: lookup of `{0}`, a name the request in flight did not decide; refused")]
@@ -305,15 +310,17 @@ pub(crate) fn override_key(name: &str) -> Box<str> {
 )]
 pub(crate) struct NoDecision;
 
-/// A connection was about to be made by one enforced client while a request
-/// of another was being polled (a request sent from inside its hooks): the
-/// decision in scope was made under the other client's policy. Refused
-/// before any I/O.
+/// A connection was about to be made by one client while a decision of
+/// another enforced client was in scope (a request sent from inside that
+/// client's request, or a client paired with an `EnforceMiddleware` from
+/// another build): the decision was made for another request, under that
+/// client's policy and name. Refused before any I/O.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "egress-policy: connection by a request sent from inside another enforced client's request, which was \
-     decided under that client's policy; refused (send requests from hooks through an EnforcedClient of \
-     their own)"
+    "egress-policy: connection under a decision another enforced client made (a request sent from inside \
+     that client's request, or an EnforceMiddleware from another build); refused (pair each client with the \
+     EnforceMiddleware built with it; send requests from hooks with an EnforcedClient or a middleware client \
+     of their own)"
 )]
 pub(crate) struct ForeignDecision;
 
@@ -471,5 +478,69 @@ where
 
     fn call(&mut self, _: R) -> Self::Future {
         std::future::ready(Err(Box::new(Unroutable)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use egress_policy_core::{Policy, Reason};
+
+    use super::*;
+    use crate::resolver::SystemLookup;
+    use crate::scope::scope;
+
+    fn checker(policy: &SharedPolicy) -> Checker {
+        Checker {
+            id: next_checker_id(),
+            policy: policy.clone(),
+            client: None,
+            proxies: Vec::new(),
+            lookup: Arc::new(SystemLookup),
+            overrides: HashMap::new(),
+            trust_proxy_resolution: false,
+        }
+    }
+
+    /// Runs `f` once, inside a poll of a future scoped over `current`.
+    fn inside(current: Current, f: impl FnOnce() + Unpin) {
+        struct Once<F>(Option<F>);
+        impl<F: FnOnce() + Unpin> Future for Once<F> {
+            type Output = ();
+            fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+                (self.0.take().expect("polled once"))();
+                Poll::Ready(())
+            }
+        }
+        let mut scoped = scope(current, Once(Some(f)));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(Pin::new(&mut scoped).poll(&mut cx).is_ready());
+    }
+
+    /// Two clients on one policy: the second acts on none of the first's
+    /// decisions, even for the very URL the first decided.
+    #[test]
+    fn a_checker_acts_only_on_its_own_decisions() {
+        let policy =
+            SharedPolicy::new(Policy::from_toml_str("version = 1\n[[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\n").expect("policy"));
+        let (outer, other) = (checker(&policy), checker(&policy));
+        assert_ne!(outer.id, other.id);
+        let url = url::Url::parse("https://api.test/").expect("url");
+        let decided = outer.decide(&url).expect("allowed");
+        assert_eq!(decided.target.reason(), Reason::AllowedByRule);
+        inside(decided, || {
+            assert!(outer.own_in_flight().is_ok());
+            assert_eq!(other.own_in_flight().err(), Some(NotInScope::Foreign));
+            assert!(matches!(other.decisions_for("api.test"), Err(LookupRefused::Foreign(_))));
+            assert!(matches!(other.hop(&url), Err(HopRefused::NotInScope)));
+            assert_eq!(outer.decisions_for("api.test").expect("own decision").len(), 1);
+            assert!(outer.hop(&url).is_ok());
+        });
+        // Outside any scope: nothing for either.
+        assert!(matches!(outer.decisions_for("api.test"), Err(LookupRefused::NoRequest(_))));
+        assert!(matches!(outer.hop(&url), Err(HopRefused::NotInScope)));
     }
 }

@@ -20,8 +20,8 @@
 //! reqwest's resolver sees only a name, not the scheme, port or client that
 //! admission depends on. So the request-level check (and the redirect policy, at
 //! every hop) leaves its decision in scope over reqwest's future (a
-//! thread-local that holds it only while that future is being polled, like a
-//! tokio task-local), and the resolver admits each answer under exactly that decision with
+//! thread-local that holds it only while that future is being polled, tagged
+//! with the client that decided), and the resolver admits each answer under exactly that decision with
 //! [`Policy::admit_decided`](egress_policy_core::Policy::admit_decided): the
 //! addresses a request connects to are the ones
 //! [`Policy::admit`](egress_policy_core::Policy::admit) computes for the same
@@ -85,15 +85,22 @@
 //! - The decisions are in scope while the enforced request's future is polled,
 //!   and the connector layer checks that a decision of *its own client* is in
 //!   scope and still holds, not which URL it was made for (reqwest's connector
-//!   sees no request). A request on *another* client built by this crate, sent
-//!   from inside that future, is refused: its resolver, connector and redirect
-//!   policy act only on decisions their own client made. But a request on the
-//!   *same* client polled inside that future runs under the outer request's
-//!   decision: a reqwest-middleware layer placed after [`EnforceMiddleware`]
-//!   that sends requests of its own, or a custom [`Lookup`] that uses the
-//!   client its middleware client wraps. Order [`EnforceMiddleware`] last, and
-//!   send requests from hooks with an [`EnforcedClient`] (each such request is
-//!   decided on its own).
+//!   sees no request). An [`EnforcedClient`] request, or one through a
+//!   middleware client with its own [`EnforceMiddleware`], is always decided
+//!   on its own, wherever it is sent from. A request on the bare client of
+//!   *another* build (from [`Builder::build_for_middleware`]) polled inside
+//!   that future is refused: its resolver, connector and redirect policy act
+//!   only on decisions of their own client. But a request on the *same*
+//!   bare client polled inside that future runs under the outer request's
+//!   decision (any IP literal, the same name on any port or scheme): a
+//!   reqwest-middleware layer placed after [`EnforceMiddleware`] that sends
+//!   requests of its own, or a custom [`Lookup`] that uses that client. Order
+//!   [`EnforceMiddleware`] last, and send requests from hooks with an
+//!   [`EnforcedClient`] or a middleware client of their own.
+//! - The bare client from [`Builder::build_for_middleware`] refuses new
+//!   connections and lookups without its middleware, but a connection already
+//!   in its pool takes a request sent with it unchecked. Never hand it out
+//!   without the middleware.
 //! - Errors never carry the request URL (reqwest's `without_url`): userinfo,
 //!   query strings and fragments stay out of logs.
 //!

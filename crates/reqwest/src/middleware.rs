@@ -29,14 +29,16 @@ use crate::scope::scope;
 /// It makes the same checks as [`EnforcedClient`](crate::EnforcedClient): the
 /// request and the proxy carrying it (re-decided on every request, so a policy
 /// swap applies at once), local admission of targets behind a proxy, and the
-/// decision handed to the client's resolver and redirect policy. The client's
-/// resolver refuses lookups no `EnforceMiddleware` decided, so using the client
-/// without it fails closed.
+/// decision handed to the client's resolver and redirect policy. Without it
+/// (or with an `EnforceMiddleware` from another build) the client refuses
+/// every lookup, new connection and redirect; a connection already in its pool
+/// would still take a request, so never hand the bare client out.
 ///
 /// Add it **last** (`.with(enforce)` after every other middleware), so it is the
 /// innermost one and sees the request as it is sent: a middleware inside it that
-/// rewrites the URL would send a request this check never saw (names are still
-/// refused by the resolver, but an IP literal would go through).
+/// rewrites the URL would send a request this check never saw (another name is
+/// refused by the resolver, but the same name on another port or scheme, or an
+/// IP literal, would go through).
 ///
 /// A denial is `reqwest_middleware::Error::Middleware`; find it with
 /// [`find_denied_middleware`]. reqwest errors passing through it lose their URL

@@ -437,8 +437,8 @@ async fn a_request_sent_from_inside_another_clients_request_gets_no_cover() {
 
     let errors = inner_errors.lock().unwrap().clone();
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors[0].contains("inside another enforced client's request"), "{errors:?}");
-    assert!(errors[1].contains("inside another enforced client's request"), "{errors:?}");
+    assert!(errors[0].contains("under a decision another enforced client made"), "{errors:?}");
+    assert!(errors[1].contains("under a decision another enforced client made"), "{errors:?}");
     assert_eq!(forbidden.connections(), 0, "the inner IP-literal request connected");
     assert_eq!(allowed.connections(), 1, "only the outer request connected");
 }

@@ -1,8 +1,8 @@
 //! Core decision costs: decision cost by policy size (10 … 100 000
 //! rules: ~60% exact names, ~30% wildcards, ~10% CIDRs, generated
 //! deterministically) for hits on each kind and misses; URL string to decision;
-//! load + compile time for 100 000 rules (resident memory printed); decision
-//! throughput on the shared handle from 1 and 2 threads.
+//! load + compile time for 100 000 rules (resident memory printed). Thread
+//! scaling is `benches/scaling.rs`.
 //!
 //! ```text
 //! cargo bench --bench decide
@@ -10,29 +10,13 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use egress_policy::{Context, Destination, Policy, SharedPolicy};
+use egress_policy::{Context, Destination, Policy};
 
-/// `n` rules: 60% exact, 30% wildcard, 10% CIDR (distinct /24s in 10.0.0.0/8).
-fn policy_text(n: usize) -> String {
-    let mut s = String::with_capacity(n * 80);
-    s.push_str("version = 1\nmode = \"sealed\"\n");
-    for i in 0..n {
-        s.push_str(&format!("[[allow]]\nid = \"r{i}\"\n"));
-        match i % 10 {
-            0..=5 => s.push_str(&format!("hosts = [\"svc{i}.team{}.example.com\"]\n", i % 97)),
-            6..=8 => s.push_str(&format!("hosts = [\"*.cdn{i}.example.net\"]\n")),
-            _ => s.push_str(&format!(
-                "cidrs = [\"10.{}.{}.0/24\"]\nschemes = [\"https\"]\n",
-                (i / 256) % 256,
-                i % 256
-            )),
-        }
-    }
-    s
-}
+mod common;
+use common::policy_text;
 
 fn resident_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -118,72 +102,9 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-fn threads(c: &mut Criterion) {
-    let shared = SharedPolicy::new(Policy::from_toml_str(&policy_text(10_000)).expect("policy"));
-    let cx = Context::at(SystemTime::UNIX_EPOCH);
-    let mut group = c.benchmark_group("shared_throughput");
-    group.throughput(Throughput::Elements(1));
-    // Wall time for `iters` decisions spread over the threads: halves with perfect
-    // scaling. `own_destination`: each thread parses its own destination, as each
-    // request does; `same_destination`: all threads share one `Destination` value.
-    // `miss`: no rule matches; `hit`: every thread's decision is made by the same
-    // rule (the decision carries it).
-    let hit = "https://svc9994.team3.example.com/";
-    let miss = "https://svc9994.team5.example.com/";
-    // `decide`: the owned `Decision` (takes a reference to the rule and the
-    // host); `with_decision`: the borrowed hot-path form, which writes nothing
-    // another thread reads.
-    for (label, share, url) in [
-        ("own_destination_miss", false, miss),
-        ("same_destination_miss", true, miss),
-        ("own_destination_hit", false, hit),
-        ("same_destination_hit", true, hit),
-    ] {
-        let common = Destination::parse_url(url).expect("dest");
-        assert_eq!(shared.decide(&common, None).is_allow(), url == hit, "{url}");
-        // `policy_judge`: the control, `Policy::judge` on a policy each thread
-        // holds (no arc-swap load, no recorder check): the scaling this machine
-        // gives to work that shares nothing.
-        let held = shared.load_full();
-        for (api, borrowed) in [("decide", Some(false)), ("with_decision", Some(true)), ("policy_judge", None)] {
-            for threads in [1usize, 2] {
-                group.bench_function(BenchmarkId::new(format!("{api}/{label}"), threads), |b| {
-                    b.iter_custom(|iters| {
-                        let per = iters.div_ceil(threads as u64);
-                        let start = Instant::now();
-                        std::thread::scope(|s| {
-                            for _ in 0..threads {
-                                s.spawn(|| {
-                                    let own = Destination::parse_url(url).expect("dest");
-                                    let dest = if share { &common } else { &own };
-                                    for _ in 0..per {
-                                        match borrowed {
-                                            Some(true) => {
-                                                black_box(shared.with_decision(black_box(dest), None, |d| d.is_allow()));
-                                            }
-                                            Some(false) => {
-                                                black_box(shared.decide(black_box(dest), None));
-                                            }
-                                            None => {
-                                                black_box(held.judge(black_box(dest), &cx).is_allow());
-                                            }
-                                        }
-                                    }
-                                });
-                            }
-                        });
-                        start.elapsed()
-                    })
-                });
-            }
-        }
-    }
-    group.finish();
-}
-
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = by_size, url_to_decision, load, threads
+    targets = by_size, url_to_decision, load
 }
 criterion_main!(benches);

@@ -101,6 +101,9 @@
 //!   connections and lookups without its middleware, but a connection already
 //!   in its pool takes a request sent with it unchecked. Never hand it out
 //!   without the middleware.
+//! - [`EnforceMiddleware`] checks the request URL; the lookups, addresses and
+//!   redirect hops are checked by the client built with it. Put in front of
+//!   any other `reqwest::Client`, it checks the URL only, and cannot tell.
 //! - Errors never carry the request URL (reqwest's `without_url`): userinfo,
 //!   query strings and fragments stay out of logs.
 //!

@@ -77,7 +77,7 @@ const CASES: [&str; 8] = [
     "hyper enforced (connector + EnforcePolicyLayer)",
     "hyper enforced connector only",
     "hyper plain + EnforcePolicyLayer only",
-    "hyper enforced, layer without the decision extension",
+    "hyper enforced, layer with the decision extension",
 ];
 
 fn main() -> Result<(), BoxError> {
@@ -128,15 +128,15 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
     let connector_only: Client<_, Empty<Bytes>> = Client::builder(executor()).build(connector);
     let layer_only = EnforcePolicyLayer::new(policy.clone()).layer(plain_hyper.clone());
     let connector = egress_policy::hyper::https_connector_with_resolver(policy.clone(), None, Loopback)?;
-    let enforced_bare = EnforcePolicyLayer::new(policy.clone())
-        .no_decision_extension()
+    let enforced_ext = EnforcePolicyLayer::new(policy.clone())
+        .decision_extension()
         .layer(Client::builder(executor()).build::<_, Empty<Bytes>>(connector));
 
     // Every hyper case goes through `oneshot` on a clone, so they compare alike.
     let one = |case: usize| {
         let (plain_reqwest, enforced_reqwest, squid_reqwest) = (&plain_reqwest, &enforced_reqwest, &squid_reqwest);
-        let (plain_hyper, enforced_hyper, connector_only, layer_only, enforced_bare) =
-            (&plain_hyper, &enforced_hyper, &connector_only, &layer_only, &enforced_bare);
+        let (plain_hyper, enforced_hyper, connector_only, layer_only, enforced_ext) =
+            (&plain_hyper, &enforced_hyper, &connector_only, &layer_only, &enforced_ext);
         async move {
             let req = || http::Request::get(UPSTREAM).body(Empty::<Bytes>::new());
             match case {
@@ -151,7 +151,7 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
                 4 => drop(enforced_hyper.clone().oneshot(req()?).await?.into_body().collect().await?),
                 5 => drop(connector_only.clone().oneshot(req()?).await?.into_body().collect().await?),
                 6 => drop(layer_only.clone().oneshot(req()?).await?.into_body().collect().await?),
-                _ => drop(enforced_bare.clone().oneshot(req()?).await?.into_body().collect().await?),
+                _ => drop(enforced_ext.clone().oneshot(req()?).await?.into_body().collect().await?),
             }
             Ok::<(), BoxError>(())
         }
@@ -210,7 +210,7 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
         ("hyper connector + `EnforcePolicyLayer` over plain hyper", added(4, 3)),
         ("hyper connector only", added(5, 3)),
         ("`EnforcePolicyLayer` only", added(6, 3)),
-        ("hyper connector + layer without the decision extension", added(7, 3)),
+        ("hyper connector + layer with the decision extension", added(7, 3)),
         ("Squid allowlist proxy over plain reqwest", added(2, 0)),
     ];
     for (name, (m, lo, hi)) in rows {
@@ -252,12 +252,12 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
         h - h_build
     );
     println!("| Squid 403 | {s:.1} | — |");
-    let (ours, hyper, bare, squid) = (added(1, 0).0, added(4, 3).0, added(7, 3).0, added(2, 0).0);
+    let (ours, hyper, ext, squid) = (added(1, 0).0, added(4, 3).0, added(7, 3).0, added(2, 0).0);
     println!(
-        "\nRESULT added_reqwest_us={ours:.2} added_hyper_us={hyper:.2} added_hyper_bare_us={bare:.2} added_squid_us={squid:.1} ratio_reqwest={:.0}x ratio_hyper={:.0}x ratio_hyper_bare={:.0}x deny_reqwest_us={r:.2} deny_hyper_us={h:.2} deny_library_reqwest_us={:.2} deny_library_hyper_us={:.2} deny_squid_us={s:.1}",
+        "\nRESULT added_reqwest_us={ours:.2} added_hyper_us={hyper:.2} added_hyper_ext_us={ext:.2} added_squid_us={squid:.1} ratio_reqwest={:.0}x ratio_hyper={:.0}x ratio_hyper_ext={:.0}x deny_reqwest_us={r:.2} deny_hyper_us={h:.2} deny_library_reqwest_us={:.2} deny_library_hyper_us={:.2} deny_squid_us={s:.1}",
         squid / ours.max(0.01),
         squid / hyper.max(0.01),
-        squid / bare.max(0.01),
+        squid / ext.max(0.01),
         r - r_build,
         h - h_build
     );

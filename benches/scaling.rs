@@ -26,9 +26,9 @@
 //!
 //! Then the same for an integration: the tower layer (`EnforcePolicy::call` on
 //! an allowed request, every thread's request matching the same rule, each
-//! thread parsing its own request as a server does), with the decision
-//! extension (an owned `Decision` per request, the default) and without it
-//! (`no_decision_extension`: borrowed decisions only).
+//! thread parsing its own request as a server does), as built by default
+//! (borrowed decisions only) and with `decision_extension` (an owned
+//! `Decision` per request).
 //!
 //! Each is the median over rounds, with the range. Also printed: the run-queue
 //! wait of the two-thread runs (time a thread was ready but not running) and
@@ -81,8 +81,8 @@ const APIS: [(Api, &str); 3] = [
 ];
 
 const TOWER: [(Api, &str); 2] = [
-    (Api::Tower { extension: true }, "tower layer, decision extension on (default)"),
-    (Api::Tower { extension: false }, "tower layer, `no_decision_extension`"),
+    (Api::Tower { extension: false }, "tower layer (default)"),
+    (Api::Tower { extension: true }, "tower layer, `decision_extension`"),
 ];
 
 fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
@@ -130,9 +130,9 @@ impl Bench {
                         let dest = if share { &common } else { &own };
                         let inner = tower::service_fn(|_: http::Request<()>| async { Ok::<_, Infallible>(http::Response::new(())) });
                         let mut tower = match api {
-                            Api::Tower { extension: true } => Some(EnforcePolicyLayer::new(self.shared.clone()).layer(inner)),
-                            Api::Tower { extension: false } => {
-                                Some(EnforcePolicyLayer::new(self.shared.clone()).no_decision_extension().layer(inner))
+                            Api::Tower { extension: false } => Some(EnforcePolicyLayer::new(self.shared.clone()).layer(inner)),
+                            Api::Tower { extension: true } => {
+                                Some(EnforcePolicyLayer::new(self.shared.clone()).decision_extension().layer(inner))
                             }
                             _ => None,
                         };

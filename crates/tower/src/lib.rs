@@ -7,9 +7,9 @@
 //!   stack). It reads the live [`SharedPolicy`] once per request and decides on the
 //!   request's destination **before any I/O**. A blocked request fails with a
 //!   [`Denied`] error and the inner service is never called. Under `observe` the
-//!   request goes through and the would-deny is logged. The [`Decision`] is put in
-//!   the request's extensions for inner layers (unless
-//!   [`EnforcePolicyLayer::no_decision_extension`]).
+//!   request goes through and the would-deny is logged. With
+//!   [`EnforcePolicyLayer::decision_extension`] the [`Decision`] is put in the
+//!   request's extensions for inner layers.
 //! - [`SetSealedModeHeaderLayer`] is for the inbound side: it stamps
 //!   `X-Sealed-Mode: true|false` on every response, overwriting what a handler or
 //!   upstream set, re-reading the live policy for each response. `true` means

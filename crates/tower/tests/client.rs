@@ -101,6 +101,7 @@ async fn relative_uris_use_the_host_header_or_are_denied() {
     let p = policy(&allow_loopback_port(up.port()));
     let svc = EnforcePolicyLayer::new(p)
         .default_scheme(egress_policy_core::Scheme::Http)
+        .decision_extension()
         .layer(inner);
     let req = http::Request::get("/x")
         .header("host", format!("127.0.0.1:{}", up.port()))
@@ -113,16 +114,16 @@ async fn relative_uris_use_the_host_header_or_are_denied() {
     assert_eq!(seen.lock().unwrap().len(), 1, "the inner service ran for a denied request");
 }
 
-/// `no_decision_extension` changes what the inner service finds in the
+/// The decision extension changes what the inner service finds in the
 /// extensions and nothing else: the same requests go through, the same are
 /// refused with the same decision, and a refused one makes no connection.
 #[tokio::test]
-async fn without_the_decision_extension_the_verdicts_are_the_same() {
+async fn with_or_without_the_decision_extension_the_verdicts_are_the_same() {
     let up = CountingServer::ok().await;
     let other = CountingServer::ok().await;
     let p = policy(&allow_loopback_port(up.port()));
     let default = EnforcePolicyLayer::new(p.clone()).layer(hyper_client());
-    let bare = EnforcePolicyLayer::new(p.clone()).no_decision_extension().layer(hyper_client());
+    let extension = EnforcePolicyLayer::new(p.clone()).decision_extension().layer(hyper_client());
     let urls = [
         up.url("/a"),
         other.url("/b"),
@@ -132,8 +133,8 @@ async fn without_the_decision_extension_the_verdicts_are_the_same() {
         "ftp://127.0.0.1/".to_string(),
     ];
     for url in &urls {
-        let a = send(default.clone(), url).await;
-        let b = send(bare.clone(), url).await;
+        let a = send(extension.clone(), url).await;
+        let b = send(default.clone(), url).await;
         match (a, b) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{url}"),
             (Err(a), Err(b)) => {
@@ -156,6 +157,7 @@ async fn without_the_decision_extension_the_verdicts_are_the_same() {
     });
     let url = up.url("/c");
     EnforcePolicyLayer::new(p.clone())
+        .decision_extension()
         .layer(inner.clone())
         .oneshot(get(&url))
         .await
@@ -164,12 +166,7 @@ async fn without_the_decision_extension_the_verdicts_are_the_same() {
     // is not passed on as if this layer had made it.
     let mut planted = get(&url);
     planted.extensions_mut().insert(p.decide_url("https://elsewhere.example/", None));
-    EnforcePolicyLayer::new(p)
-        .no_decision_extension()
-        .layer(inner)
-        .oneshot(planted)
-        .await
-        .unwrap();
+    EnforcePolicyLayer::new(p).layer(inner).oneshot(planted).await.unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].as_ref().and_then(Decision::rule).map(|r| r.id()), Some("upstream"));
     assert!(seen[1].is_none(), "a decision was in the extensions: {:?}", seen[1]);

@@ -171,10 +171,10 @@ impl Checker {
     /// with that answer; a hop to a new name cannot be resolved here, so it is
     /// refused unless the proxy's resolution is trusted.
     /// A request this checker did not decide (no decision of its own in
-    /// scope) gets no hop.
+    /// scope) gets no hop, and the hop is not decided (nor logged).
     pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {
-        let mut current = self.decide(url).map_err(HopRefused::Denied)?;
         let previous = self.own_in_flight().map_err(|_| HopRefused::NotInScope)?;
+        let mut current = self.decide(url).map_err(HopRefused::Denied)?;
         if self.needs_local_admission(&current) {
             let previous = previous.answer;
             let hop_host = current.target.destination().map(Destination::host);

@@ -44,7 +44,7 @@
 //! redirect policy and is refused; request the new URL yourself, or opt into
 //! [`Builder::danger_trust_proxy_resolution`].
 //!
-//! //! # Example
+//! # Example
 //!
 //! ```no_run
 //! use egress_policy_core::{Policy, SharedPolicy};
@@ -90,7 +90,8 @@
 //!   on its own, wherever it is sent from. A request on the bare client of
 //!   *another* build (from [`Builder::build_for_middleware`]) polled inside
 //!   that future is refused: its resolver, connector and redirect policy act
-//!   only on decisions of their own client. But a request on the *same*
+//!   only on decisions of their own client (but see the next item for a
+//!   connection already in that client's pool). But a request on the *same*
 //!   bare client polled inside that future runs under the outer request's
 //!   decision (any IP literal, the same name on any port or scheme): a
 //!   reqwest-middleware layer placed after [`EnforceMiddleware`] that sends

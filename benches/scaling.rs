@@ -1,6 +1,6 @@
 //! Thread scaling of decisions: does a second core double the decisions per
 //! second, or do the threads slow each other down by writing memory the other
-//! reads (reference counts, locks)?
+//! reads (reference counts, spin or contended locks)?
 //!
 //! ```text
 //! cargo bench --bench scaling
@@ -22,15 +22,21 @@
 //!   (`/proc/thread-self/schedstat`, which excludes steal time on a guest
 //!   with paravirtual steal accounting). A shared write shows here as more
 //!   CPU time per decision (cache lines bouncing between cores); a core taken
-//!   away does not.
+//!   away does not, and neither does a thread asleep on a lock (wall time
+//!   does).
 //!
 //! Then the same for an integration: the tower layer (`EnforcePolicy::call` on
 //! an allowed request, every thread's request matching the same rule, each
-//! thread parsing its own request as a server does), as built by default
+//! thread building its own request as a server does), as built by default
 //! (borrowed decisions only) and with `decision_extension` (an owned
-//! `Decision` per request).
+//! `Decision` per request); each called either on the thread's own instance
+//! or on a clone of one shared service per request, as
+//! `svc.clone().oneshot(req)` does (the clone shares the layer's settings
+//! and their reference count).
 //!
-//! Each is the median over rounds, with the range. Also printed: the run-queue
+//! Each ratio is the median of the per-round ratios, with their range; the
+//! ns/decision columns are medians of their own, so on a noisy machine
+//! their quotient need not equal the ratio's median. Also printed: the run-queue
 //! wait of the two-thread runs (time a thread was ready but not running) and
 //! the steal time the VM reported during the whole run. A benchmark, not a
 //! test: CI only builds it. `SCALING_ROUNDS` and `SCALING_PER` (decisions per
@@ -68,9 +74,11 @@ enum Api {
     WithDecision,
     Control,
     /// `EnforcePolicy::call` on an allowed `HIT` request, with or without the
-    /// decision extension.
+    /// decision extension; on a clone of one shared service per request (the
+    /// `oneshot` idiom) or on the thread's own instance.
     Tower {
         extension: bool,
+        clone_per_request: bool,
     },
 }
 
@@ -80,9 +88,35 @@ const APIS: [(Api, &str); 3] = [
     (Api::Control, "policy_judge (control)"),
 ];
 
-const TOWER: [(Api, &str); 2] = [
-    (Api::Tower { extension: false }, "tower layer (default)"),
-    (Api::Tower { extension: true }, "tower layer, `decision_extension`"),
+const TOWER: [(Api, &str); 4] = [
+    (
+        Api::Tower {
+            extension: false,
+            clone_per_request: false,
+        },
+        "tower layer (default), one instance per thread",
+    ),
+    (
+        Api::Tower {
+            extension: false,
+            clone_per_request: true,
+        },
+        "tower layer (default), a clone of one shared service per request",
+    ),
+    (
+        Api::Tower {
+            extension: true,
+            clone_per_request: false,
+        },
+        "tower layer, `decision_extension`, one instance per thread",
+    ),
+    (
+        Api::Tower {
+            extension: true,
+            clone_per_request: true,
+        },
+        "tower layer, `decision_extension`, a clone per request",
+    ),
 ];
 
 fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
@@ -90,11 +124,14 @@ fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
 }
 
 /// This thread's (CPU time, run-queue wait) so far, from the scheduler.
+/// Without `/proc/thread-self/schedstat` the bench stops: the CPU-time
+/// figures would be meaningless.
 fn thread_times() -> (Duration, Duration) {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
-    let cpu = fields.next().unwrap_or(0);
-    let wait = fields.next().unwrap_or(0);
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("/proc/thread-self/schedstat (Linux with schedstats) is needed for the CPU-time figures");
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().expect("schedstat field"));
+    let cpu = fields.next().expect("schedstat: CPU time");
+    let wait = fields.next().expect("schedstat: run-queue wait");
     (Duration::from_nanos(cpu), Duration::from_nanos(wait))
 }
 
@@ -121,6 +158,17 @@ struct Bench {
 impl Bench {
     fn run(&self, threads: usize, per: u64, api: Api, share: bool, url: &str) -> Sample {
         let common = Destination::parse_url(url).expect("destination");
+        // One layered service for all threads; each request goes through a
+        // clone of it, as `svc.clone().oneshot(req)` does (its settings'
+        // reference count is shared by every clone).
+        let layered = match api {
+            Api::Tower { extension, .. } => {
+                let inner = tower::service_fn(|_: http::Request<()>| async { Ok::<_, Infallible>(http::Response::new(())) });
+                let layer = EnforcePolicyLayer::new(self.shared.clone());
+                Some(if extension { layer.decision_extension() } else { layer }.layer(inner))
+            }
+            _ => None,
+        };
         let barrier = Barrier::new(threads);
         let spans: Vec<(Instant, Instant, Duration, Duration)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
@@ -128,11 +176,16 @@ impl Bench {
                     s.spawn(|| {
                         let own = Destination::parse_url(url).expect("destination");
                         let dest = if share { &common } else { &own };
-                        let inner = tower::service_fn(|_: http::Request<()>| async { Ok::<_, Infallible>(http::Response::new(())) });
-                        let mut tower = match api {
-                            Api::Tower { extension: false } => Some(EnforcePolicyLayer::new(self.shared.clone()).layer(inner)),
-                            Api::Tower { extension: true } => {
-                                Some(EnforcePolicyLayer::new(self.shared.clone()).decision_extension().layer(inner))
+                        // The thread's own instance: its own settings.
+                        let mut own_svc = match api {
+                            Api::Tower {
+                                extension,
+                                clone_per_request: false,
+                            } => {
+                                let inner =
+                                    tower::service_fn(|_: http::Request<()>| async { Ok::<_, Infallible>(http::Response::new(())) });
+                                let layer = EnforcePolicyLayer::new(self.shared.clone());
+                                Some(if extension { layer.decision_extension() } else { layer }.layer(inner))
                             }
                             _ => None,
                         };
@@ -150,12 +203,14 @@ impl Bench {
                                 Api::Control => {
                                     black_box(self.held.judge(black_box(dest), &self.cx).is_allow());
                                 }
-                                Api::Tower { .. } => {
-                                    let svc = tower.as_mut().expect("a tower service");
+                                Api::Tower { clone_per_request, .. } => {
                                     let req = http::Request::get(url).body(()).expect("request");
-                                    let Poll::Ready(Ok(res)) = poll_once(svc.call(black_box(req))) else {
-                                        panic!("not allowed")
+                                    let ready = if clone_per_request {
+                                        poll_once(layered.as_ref().expect("a shared service").clone().call(black_box(req)))
+                                    } else {
+                                        poll_once(own_svc.as_mut().expect("the thread's service").call(black_box(req)))
                                     };
+                                    let Poll::Ready(Ok(res)) = ready else { panic!("not allowed") };
                                     black_box(res);
                                 }
                             }
@@ -258,7 +313,9 @@ fn main() {
     }
     let elapsed = started.elapsed();
     println!();
-    println!("| case | api | ns/decision, 1 thread | ns/decision, 2 threads | wall scaling | cpu scaling | run-queue wait (2 threads) |");
+    println!(
+        "| case | api | ns/decision, 1 thread (median) | ns/decision, 2 threads (median) | wall scaling (median of rounds) | cpu scaling (median of rounds) | run-queue wait (2 threads) |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for (t, &(case, api, _, _, _)) in tallies.iter_mut().zip(&configs) {
         let (wall_lo, wall_hi) = range(&t.wall);

@@ -52,6 +52,19 @@
 //! # }
 //! ```
 //!
+//! # Cost
+//!
+//! The layer decides on a decision borrowed from the policy: without a
+//! `Recorder` or metrics recorder installed, and without
+//! [`EnforcePolicyLayer::decision_extension`], deciding writes nothing another
+//! thread reads. Cloning the service does: every clone shares the layer's
+//! settings through one reference count, so `svc.clone().oneshot(req)` on a
+//! service shared by many threads writes that count twice per request, as
+//! the clone of any tower service with shared state does (a hyper-util
+//! `Client` below takes several). Where many cores send requests, keep a
+//! clone per task or connection and call it with
+//! `ServiceExt::ready(&mut svc).await?.call(req)`.
+//!
 //! # Supported Rust versions
 //!
 //! The minimum supported Rust version is 1.89.

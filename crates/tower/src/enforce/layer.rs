@@ -86,13 +86,14 @@ impl EnforcePolicyLayer {
     /// # }
     /// ```
     ///
-    /// Off by default: every allowed request then costs an owned decision
-    /// and the extensions map's allocations (about 0.3–0.5 µs), and the owned
-    /// decision takes a reference to the matched rule, a count every core
-    /// writes. When many requests match one rule that limits how the layer
-    /// scales across cores (on 2 threads, 1.75× one thread's throughput with
-    /// the extension and 1.94× without, in this project's `scaling`
-    /// benchmark). Every decision is also in the audit event, with its rule.
+    /// Off by default, because with it every allowed request costs an owned
+    /// decision and the extensions map's allocations (about 0.1–0.5 µs), and
+    /// the owned decision takes a reference to the matched rule, a count
+    /// every core writes. When many requests match one rule that limits how
+    /// the layer scales across cores (on 2 threads, 1.56–1.75× one thread's
+    /// throughput with the extension and 1.91–1.98× without, in this
+    /// project's `scaling` benchmark). Every decision is also in the audit
+    /// event, with its rule.
     ///
     /// Without it, a `Decision` already in the request's extensions (the
     /// caller's, or an outer layer's) is removed, so nothing below mistakes it

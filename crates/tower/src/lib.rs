@@ -3,8 +3,7 @@
 //! # Overview
 //!
 //! - [`EnforcePolicyLayer`] wraps any client `Service<http::Request<B>>` (a
-//!   hyper-util `Client`, a reqwest `Client` through its tower impl, your own
-//!   stack). It reads the live [`SharedPolicy`] once per request and decides on the
+//!   hyper-util `Client`, your own stack). It reads the live [`SharedPolicy`] once per request and decides on the
 //!   request's destination **before any I/O**. A blocked request fails with a
 //!   [`Denied`] error and the inner service is never called. Under `observe` the
 //!   request goes through and the would-deny is logged. With
@@ -14,6 +13,16 @@
 //!   `X-Sealed-Mode: true|false` on every response, overwriting what a handler or
 //!   upstream set, re-reading the live policy for each response. `true` means
 //!   sealed **and enforced**: a sealed policy under `observe` is `false`.
+//!
+//! **The layer decides on names, not on the addresses they resolve to.** For
+//! a name it checks the rules (and a deny), but a private or metadata
+//! address in the DNS answer (rebinding, `resolves_to`, the private floor of
+//! open mode) is checked only by a resolver that admits answers: build the
+//! client below with `egress-policy-hyper`'s connector and resolver
+//! (`https_connector_with_resolver`, `https_client`), which admit every answer
+//! and refuse connections the policy denies, or use `egress-policy-reqwest`.
+//! Over a plain hyper-util client with its own resolver, a name the policy
+//! allows connects wherever DNS points it.
 //!
 //! The decision is made on the URI's authority (where the connection goes); a
 //! caller-supplied `Host` header is sent as it is, which a shared front end

@@ -324,14 +324,12 @@ pub(crate) struct NoDecision;
 )]
 pub(crate) struct ForeignDecision;
 
-/// reqwest connector layer of the client `build_for_middleware` hands out:
-/// every new connection must be made inside a request that this client's
-/// `EnforceMiddleware` decided (an IP-literal URL never reaches the resolver,
-/// so the resolver alone cannot refuse a bare client's request), and that
-/// decision, and the proxy's, must still hold under the policy in force. The
-/// connect future is first polled in the request's task, where the decision
-/// is in scope. `EnforcedClient` has no such layer (its client is never
-/// handed out; see `client::Connections`).
+/// reqwest connector layer: every new connection must be made inside a request
+/// that the check decided (an IP-literal URL never reaches the resolver, so the
+/// resolver alone cannot refuse it), and that decision, and the proxy's, must
+/// still hold under the policy in force (a swap between the check and the
+/// connect). The connect future is first polled in the request's task, where
+/// the decision is in scope.
 #[derive(Debug, Clone)]
 pub(crate) struct RequireDecisionLayer {
     pub(crate) checker: Arc<Checker>,

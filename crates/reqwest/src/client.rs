@@ -461,7 +461,7 @@ impl Builder {
 
     /// Builds the enforced client.
     pub fn build(self) -> Result<EnforcedClient, BuildError> {
-        let (inner, checker) = self.assemble(Connections::DecidedByExecute)?;
+        let (inner, checker) = self.assemble()?;
         let builders = unroutable_client().map_err(BuildError::Reqwest)?;
         Ok(EnforcedClient { inner, checker, builders })
     }
@@ -490,11 +490,11 @@ impl Builder {
     /// ```
     #[cfg(feature = "middleware")]
     pub fn build_for_middleware(self) -> Result<(reqwest::Client, crate::EnforceMiddleware), BuildError> {
-        let (inner, checker) = self.assemble(Connections::RefuseUndecided)?;
+        let (inner, checker) = self.assemble()?;
         Ok((inner, crate::EnforceMiddleware::new(checker)))
     }
 
-    fn assemble(self, connections: Connections) -> Result<(reqwest::Client, Arc<Checker>), BuildError> {
+    fn assemble(self) -> Result<(reqwest::Client, Arc<Checker>), BuildError> {
         let client = self.client.clone();
         let mut proxies = Vec::new();
         for (scope, url) in &self.explicit_proxies {
@@ -541,38 +541,18 @@ impl Builder {
             }
         });
         // Our settings last: they override anything `danger_configure` set for them.
-        let mut builder = self.inner.no_proxy().redirect(redirect).dns_resolver(Arc::new(resolver));
-        if connections == Connections::RefuseUndecided {
-            builder = builder.connector_layer(RequireDecisionLayer { checker: checker.clone() });
-        }
+        let mut builder = self
+            .inner
+            .no_proxy()
+            .redirect(redirect)
+            .dns_resolver(Arc::new(resolver))
+            .connector_layer(RequireDecisionLayer { checker: checker.clone() });
         for spec in &checker.proxies {
             builder = builder.proxy(spec.to_reqwest()?);
         }
         let inner = builder.build().map_err(BuildError::Reqwest)?;
         Ok((inner, checker))
     }
-}
-
-/// What guards the client's new connections besides the resolver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Connections {
-    /// [`EnforcedClient`]: the reqwest client is private and every request
-    /// reaches it through [`Execute`], which decides the URL (IP literals
-    /// included) and the proxy on its first poll, before reqwest starts to
-    /// connect (in that same poll, on reqwest 0.13); redirect hops are decided
-    /// by the redirect policy before the hop connects; names are decided again
-    /// by the resolver at lookup. A connector layer would only repeat the
-    /// request's own decision a moment later, a window far smaller than the
-    /// pooled connections every policy swap already leaves in use; and
-    /// reqwest boxes the connector twice on each of the six clones it makes
-    /// per request for any layer: about 2 900 instructions, two thirds of
-    /// what enforcement adds to a pooled request.
-    DecidedByExecute,
-    /// `build_for_middleware`: the bare client is handed to the caller and
-    /// can be used without its middleware; the connector layer refuses every
-    /// connection no decision of this client covers (an IP literal never
-    /// reaches the resolver).
-    RefuseUndecided,
 }
 
 /// The redirect hop limit was reached.

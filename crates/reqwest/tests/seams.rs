@@ -442,3 +442,48 @@ async fn a_request_sent_from_inside_another_clients_request_gets_no_cover() {
     assert_eq!(forbidden.connections(), 0, "the inner IP-literal request connected");
     assert_eq!(allowed.connections(), 1, "only the outer request connected");
 }
+
+/// A policy swap that lands while the request waits (here on the target's
+/// lookup, made locally because a proxy carries the request) stops the
+/// connection made after it: the proxy, an IP literal that no lookup
+/// re-decides, is checked again when the connection is made, under the
+/// policy in force. This is the connector layer's work in `EnforcedClient`:
+/// without it the client connected to a proxy the new policy denies.
+#[tokio::test]
+async fn a_policy_swap_while_the_request_waits_stops_the_connection_to_a_now_denied_proxy() {
+    let proxy = CountingServer::ok().await;
+    let api = "[[allow]]\nid = \"api\"\nhosts = [\"api.test\"]\nschemes = [\"http\"]\nresolves_to = [\"127.0.0.1/32\"]\n";
+    let p = shared(&format!(
+        "version = 1\n[[allow]]\nid = \"proxy\"\ncidrs = [\"127.0.0.1/32\"]\nschemes = [\"http\"]\nports = [{}]\n{api}",
+        proxy.port()
+    ));
+    // The lookup of the target waits until the test has swapped the policy.
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let gate = Arc::new(std::sync::Mutex::new(Some((started_tx, go_rx))));
+    let lookup = move |_: &str| -> LookupFuture {
+        let gate = gate.lock().unwrap().take();
+        Box::pin(async move {
+            if let Some((started, go)) = gate {
+                let _ = started.send(());
+                let _ = go.await;
+            }
+            Ok(vec!["127.0.0.1".parse().unwrap()])
+        })
+    };
+    let c = EnforcedClient::builder(p.clone())
+        .no_env_proxies()
+        .proxy_http(&format!("http://127.0.0.1:{}", proxy.port()))
+        .lookup(lookup)
+        .build()
+        .unwrap();
+    let request = tokio::spawn(async move { c.get("http://api.test/").send().await });
+    started_rx.await.unwrap();
+    // The new policy still allows the target, but no longer the proxy.
+    p.store(Policy::from_toml_str(&format!("version = 1\n{api}")).unwrap());
+    go_tx.send(()).unwrap();
+    let e = request.await.unwrap().unwrap_err();
+    assert_eq!(reason(&e), Reason::NoMatchingRule, "{e:#}");
+    assert_eq!(e.denied().unwrap().decision().policy().generation, 2);
+    assert_eq!(proxy.connections(), 0, "connected to a proxy the policy in force denies");
+}

@@ -9,6 +9,7 @@ use arc_swap::{ArcSwap, ArcSwapOption, Guard};
 use crate::admission::Admission;
 use crate::decision::{Context, Decision, DecisionRef, PolicyId};
 use crate::destination::Destination;
+use crate::model::Rule;
 use crate::observe::Recorder;
 use crate::policy::Policy;
 use crate::time::{Clock, SystemClock};
@@ -222,14 +223,18 @@ impl SharedPolicy {
         admission
     }
 
-    /// `decision` if it was made under the policy in force now, else the same
-    /// destination decided again under it (and recorded). Integrations call this
-    /// before they look a name up, so a name a newly swapped-in policy denies is
-    /// never queried.
+    /// `decision` if it was made under the policy in force now by a rule that
+    /// has not expired since, else the same destination decided again under
+    /// it (and recorded). Integrations call this before they look a name up
+    /// and before they connect, so a name a newly swapped-in policy denies is
+    /// never queried, and a request that waited (on a lookup, a retry) past
+    /// its rule's expiry does not connect under it.
     pub fn current(&self, decision: Decision, client: Option<&str>) -> Decision {
         let policy = self.load();
-        // Generation and digest: two handles both start at generation 1.
-        if decision.policy() == policy.id() {
+        // Generation and digest: two handles both start at generation 1. The
+        // clock is read only for a decision made by an expiring rule.
+        let outlived = || decision.rule().and_then(Rule::expires).is_some_and(|e| self.now() >= e.at());
+        if decision.policy() == policy.id() && !outlived() {
             return decision;
         }
         match decision.destination() {

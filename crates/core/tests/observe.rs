@@ -163,3 +163,42 @@ fn a_decision_from_another_handle_is_decided_again() {
     assert_eq!(a.decision().reason(), Reason::NoMatchingRule);
     assert!(a.admitted().is_empty());
 }
+
+/// A clock the test moves.
+#[derive(Debug)]
+struct Hands(std::sync::Mutex<std::time::SystemTime>);
+
+impl egress_policy_core::Clock for Hands {
+    fn now(&self) -> std::time::SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// `current` also decides again when the rule that allowed the decision has
+/// expired since it was made (the same policy, no swap): a request that
+/// waited past its rule's expiry (on a lookup, a retry) does not connect
+/// under it. Before the expiry the decision comes back as it was.
+#[test]
+fn current_decides_again_once_the_deciding_rule_has_expired() {
+    use egress_policy_core::{FixedClock, Reason};
+    let at = |s: &str| FixedClock::parse(s).unwrap().0;
+    let clock = Arc::new(Hands(std::sync::Mutex::new(at("2027-01-31T23:59:59Z"))));
+    let shared = SharedPolicy::with_clock(
+        Policy::from_toml_str("version = 1\n[[allow]]\nid = \"api\"\nhosts = [\"api.example\"]\nexpires = \"2027-01-31\"\n").unwrap(),
+        clock.clone(),
+    );
+    let dest = Destination::parse_url("https://api.example/").unwrap();
+    let decision = shared.decide(&dest, None);
+    assert_eq!(decision.reason(), Reason::AllowedByRule);
+    let same = shared.current(decision.clone(), None);
+    assert_eq!(
+        (same.reason(), same.is_allow()),
+        (Reason::AllowedByRule, true),
+        "not expired yet: unchanged"
+    );
+    // A date expires at the end of that day (UTC).
+    *clock.0.lock().unwrap() = at("2027-02-01T00:00:00Z");
+    let again = shared.current(decision, None);
+    assert_eq!((again.reason(), again.policy().generation), (Reason::RuleExpired, 1));
+    assert!(again.blocks());
+}

@@ -76,7 +76,10 @@
 //!   `2027-01-31T23:59:59.999…Z`, expired at `2027-02-01T00:00:00Z`. An expired
 //!   allow rule no longer allows (decisions say `rule_expired` when it alone
 //!   would have matched); an **expired deny rule no longer denies**. The lints
-//!   warn about both before and after.
+//!   warn about both before and after. A request decided just before an
+//!   allow rule expires is decided again when it makes a new connection or
+//!   lookup after the expiry (a slow lookup, a retry), and refused then;
+//!   connections it already holds (pooled keep-alive) are not cut.
 //! - **Deny rules** accept `id`, `hosts`, `cidrs`, `schemes`, `ports`, `owner`,
 //!   `reason`, `ticket` and `expires`; `modes`, `clients` and `resolves_to` are
 //!   errors (a deny rule applies in every mode, to every client). Without

@@ -170,6 +170,7 @@ impl Checker {
     /// admitted under the hop's own decision (its scheme and port may differ)
     /// with that answer; a hop to a new name cannot be resolved here, so it is
     /// refused unless the proxy's resolution is trusted.
+    ///
     /// A request this checker did not decide (no decision of its own in
     /// scope) gets no hop, and the hop is not decided (nor logged).
     pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {

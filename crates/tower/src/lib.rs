@@ -3,8 +3,9 @@
 //! # Overview
 //!
 //! - [`EnforcePolicyLayer`] wraps any client `Service<http::Request<B>>` (a
-//!   hyper-util `Client`, your own stack). It reads the live [`SharedPolicy`] once per request and decides on the
-//!   request's destination **before any I/O**. A blocked request fails with a
+//!   hyper-util `Client`, your own stack). It reads the live [`SharedPolicy`]
+//!   once per request and decides on the request's destination **before any
+//!   I/O**. A blocked request fails with a
 //!   [`Denied`] error and the inner service is never called. Under `observe` the
 //!   request goes through and the would-deny is logged. With
 //!   [`EnforcePolicyLayer::decision_extension`] the [`Decision`] is put in the

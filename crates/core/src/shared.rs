@@ -9,7 +9,6 @@ use arc_swap::{ArcSwap, ArcSwapOption, Guard};
 use crate::admission::Admission;
 use crate::decision::{Context, Decision, DecisionRef, PolicyId};
 use crate::destination::Destination;
-use crate::model::Rule;
 use crate::observe::Recorder;
 use crate::policy::Policy;
 use crate::time::{Clock, SystemClock};
@@ -233,7 +232,7 @@ impl SharedPolicy {
         let policy = self.load();
         // Generation and digest: two handles both start at generation 1. The
         // clock is read only for a decision made by an expiring rule.
-        let outlived = || decision.rule().and_then(Rule::expires).is_some_and(|e| self.now() >= e.at());
+        let outlived = || decision.rule().is_some_and(|r| r.expires().is_some() && !r.is_live_at(self.now()));
         if decision.policy() == policy.id() && !outlived() {
             return decision;
         }

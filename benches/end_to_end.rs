@@ -30,6 +30,9 @@ use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::rt::TokioExecutor;
 use tower::{Layer, Service, ServiceExt};
 
+mod common;
+use common::{env, median, range};
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const UPSTREAM: &str = "http://api.example.com:18080/";
@@ -56,15 +59,6 @@ impl Service<Name> for Loopback {
     }
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn reachable(addr: ([u8; 4], u16)) -> bool {
     TcpStream::connect_timeout(&SocketAddr::from(addr), Duration::from_millis(200)).is_ok()
 }
@@ -85,7 +79,7 @@ fn main() -> Result<(), BoxError> {
         println!("end_to_end: needs nginx on 127.0.0.1:18080 and Squid on 127.0.0.1:13128; run benches/end_to_end.sh");
         return Ok(());
     }
-    let rounds = env("E2E_ROUNDS", 5).max(1);
+    let rounds: usize = env("E2E_ROUNDS", 5).max(1);
     let per = env("E2E_PER", 2000).max(BLOCK);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -190,10 +184,7 @@ async fn run(rounds: usize, per: usize) -> Result<(), BoxError> {
     // Added p50 of `case` over `base`, per round: median and range over rounds.
     let added = |case: usize, base: usize| {
         let mut d: Vec<f64> = p50[case].iter().zip(&p50[base]).map(|(c, b)| c - b).collect();
-        let (lo, hi) = (
-            d.iter().copied().fold(f64::MAX, f64::min),
-            d.iter().copied().fold(f64::MIN, f64::max),
-        );
+        let (lo, hi) = range(&d);
         (median(&mut d), lo, hi)
     };
 

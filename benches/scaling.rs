@@ -55,7 +55,7 @@ use egress_policy::{Context, Destination, Policy, SharedPolicy};
 use tower::{Layer, Service};
 
 mod common;
-use common::policy_text;
+use common::{env, median, policy_text, range};
 
 const HIT: &str = "https://svc9994.team3.example.com/";
 const MISS: &str = "https://svc9994.team5.example.com/";
@@ -231,21 +231,6 @@ impl Bench {
             wait: spans.iter().map(|s| s.3).sum(),
         }
     }
-}
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn range(v: &[f64]) -> (f64, f64) {
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (lo, hi)
 }
 
 #[derive(Default)]

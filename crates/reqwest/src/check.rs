@@ -90,10 +90,15 @@ pub(crate) enum NotInScope {
 impl Checker {
     /// A copy of the decisions in scope, if this checker made them.
     pub(crate) fn own_in_flight(&self) -> Result<Current, NotInScope> {
+        self.with_own(Current::clone)
+    }
+
+    /// Runs `f` on the decisions in scope, if this checker made them.
+    fn with_own<R>(&self, f: impl FnOnce(&Current) -> R) -> Result<R, NotInScope> {
         with_current(|c| match c {
             None => Err(NotInScope::Nothing),
             Some(c) if c.owner != self.id => Err(NotInScope::Foreign),
-            Some(c) => Ok(c.clone()),
+            Some(c) => Ok(f(c)),
         })
     }
 
@@ -174,10 +179,9 @@ impl Checker {
     /// A request this checker did not decide (no decision of its own in
     /// scope) gets no hop, and the hop is not decided (nor logged).
     pub(crate) fn hop(&self, url: &url::Url) -> Result<Current, HopRefused> {
-        let previous = self.own_in_flight().map_err(|_| HopRefused::NotInScope)?;
+        let previous = self.with_own(|c| c.answer.clone()).map_err(|_| HopRefused::NotInScope)?;
         let mut current = self.decide(url).map_err(HopRefused::Denied)?;
         if self.needs_local_admission(&current) {
-            let previous = previous.answer;
             let hop_host = current.target.destination().map(Destination::host);
             match previous {
                 Some((host, addrs)) if Some(&host) == hop_host => {
